@@ -1,0 +1,73 @@
+"""The process's one Kafka producer for order events, usable from asyncio.
+
+librdkafka only runs delivery callbacks inside ``poll()``/``flush()``, so a
+daemon thread polls and hands each delivery report to the event loop that is
+waiting for it. A buyer is told "reserved" only once that report says the
+broker has the event.
+"""
+
+import asyncio
+import threading
+
+from confluent_kafka import KafkaError, KafkaException, Producer
+
+from orders.kafka_config import producer_config
+
+
+class DeliveryFailed(Exception):
+    """The broker did not acknowledge the event (refused, timed out, queue full)."""
+
+
+def _settle(future: asyncio.Future, err) -> None:
+    if future.done():
+        return
+    if err is None:
+        future.set_result(None)
+    else:
+        future.set_exception(DeliveryFailed(str(err)))
+
+
+class OrderEventProducer:
+    def __init__(self, config: dict | None = None):
+        self._producer = Producer(config or producer_config())
+        self._stopping = threading.Event()
+        self._poller = threading.Thread(target=self._poll_forever, name="kafka-delivery-poller", daemon=True)
+        self._poller.start()
+
+    def _poll_forever(self) -> None:
+        while not self._stopping.is_set():
+            self._producer.poll(0.05)
+
+    def send(self, topic: str, key: bytes, value: bytes) -> asyncio.Future:
+        """Queue the event; the returned future settles with the delivery report."""
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+
+        def on_delivery(err: KafkaError | None, _msg) -> None:
+            loop.call_soon_threadsafe(_settle, future, err)
+
+        try:
+            self._producer.produce(topic, value=value, key=key, on_delivery=on_delivery)
+        except (BufferError, KafkaException) as exc:
+            future.set_exception(DeliveryFailed(str(exc)))
+        return future
+
+    def close(self, timeout: float = 10.0) -> int:
+        """Deliver what is queued (up to ``timeout``), stop polling; returns messages left."""
+        left = self._producer.flush(timeout)
+        self._stopping.set()
+        self._poller.join(timeout=1)
+        return left
+
+
+_lock = threading.Lock()
+_instance: OrderEventProducer | None = None
+
+
+def get_producer() -> OrderEventProducer:
+    global _instance
+    if _instance is None:
+        with _lock:
+            if _instance is None:
+                _instance = OrderEventProducer()
+    return _instance

@@ -1,0 +1,68 @@
+from django import forms
+from django.contrib import admin
+from django.db.models import Count, Q
+
+from orders.models import Order
+from sales.models import Sale
+from sales.selectors import remaining_stock
+from sales.services import forget_sale, save_sale, validate_total_stock
+
+
+class SaleForm(forms.ModelForm):
+    class Meta:
+        model = Sale
+        fields = "__all__"
+
+    def clean_total_stock(self):
+        total = self.cleaned_data["total_stock"]
+        validate_total_stock(self.instance, total)
+        return total
+
+
+@admin.register(Sale)
+class SaleAdmin(admin.ModelAdmin):
+    form = SaleForm
+    list_display = ["title", "price", "total_stock", "starts_at", "ends_at", "remaining", "sold", "confirmed", "in_flight"]
+    search_fields = ["title"]
+    date_hierarchy = "starts_at"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(
+            confirmed_orders=Count("orders", filter=Q(orders__status=Order.Status.CONFIRMED))
+        )
+
+    def changelist_view(self, request, extra_context=None):
+        self._remaining = None  # filled once per page, not once per row
+        return super().changelist_view(request, extra_context)
+
+    def _left(self, sale) -> int | None:
+        if getattr(self, "_remaining", None) is None or sale.pk not in self._remaining:
+            self._remaining = remaining_stock([sale.pk])
+        return self._remaining[sale.pk]
+
+    @admin.display(description="remaining (Redis)")
+    def remaining(self, sale):
+        left = self._left(sale)
+        return "not loaded" if left is None else left
+
+    @admin.display(description="units sold")
+    def sold(self, sale):
+        left = self._left(sale)
+        return None if left is None else sale.total_stock - left
+
+    @admin.display(description="confirmed orders", ordering="confirmed_orders")
+    def confirmed(self, sale):
+        return sale.confirmed_orders
+
+    @admin.display(description="in flight")
+    def in_flight(self, sale):
+        sold = self.sold(sale)
+        return None if sold is None else sold - sale.confirmed_orders
+
+    def save_model(self, request, obj, form, change):
+        save_sale(obj)
+
+    def delete_model(self, request, obj):
+        sale_id = obj.pk
+        super().delete_model(request, obj)
+        forget_sale(sale_id)

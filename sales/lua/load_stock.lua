@@ -1,0 +1,25 @@
+-- Load or update a sale's offer in Redis.
+-- KEYS: meta, stock
+-- ARGV: total, starts_at_ms, ends_at_ms, limit, price, sold_before, title
+-- A sale new to Redis starts at total - sold_before (orders already in the
+-- database, in case Redis lost its data). A sale already loaded moves its
+-- counter by the change of total, so units already sold stay sold.
+-- Returns {1, remaining} or {-1, sold} when the new total is below what is sold.
+local old_total = redis.call('HGET', KEYS[1], 'total')
+local left = redis.call('GET', KEYS[2])
+local total = tonumber(ARGV[1])
+local remaining
+local sold
+if old_total and left then
+  sold = tonumber(old_total) - tonumber(left)
+else
+  sold = tonumber(ARGV[6])
+end
+remaining = total - sold
+if remaining < 0 then
+  return {-1, sold}
+end
+redis.call('SET', KEYS[2], remaining)
+redis.call('HSET', KEYS[1], 'total', ARGV[1], 'starts_at', ARGV[2], 'ends_at', ARGV[3],
+  'limit', ARGV[4], 'price', ARGV[5], 'title', ARGV[7])
+return {1, remaining}

@@ -1,0 +1,40 @@
+-- Decide one buy click atomically.
+-- KEYS: meta, stock, buyers, orders, rate
+-- ARGV: buyer_id, order_id, rate_limit (0 = off)
+-- Returns {code, remaining, price}: 1 reserved, -1 sold_out, -2 limit_reached,
+-- -3 not_started, -4 ended, -5 unknown sale, -6 rate_limited.
+-- Every rejection leaves stock, buyers and orders untouched.
+local meta = redis.call('HMGET', KEYS[1], 'starts_at', 'ends_at', 'limit', 'price')
+if not meta[1] then
+  return {-5, 0}
+end
+local rate_limit = tonumber(ARGV[3])
+if rate_limit > 0 then
+  local n = redis.call('INCR', KEYS[5])
+  if n == 1 then
+    redis.call('PEXPIRE', KEYS[5], 2000)
+  end
+  if n > rate_limit then
+    return {-6, 0}
+  end
+end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if now < tonumber(meta[1]) then
+  return {-3, tonumber(redis.call('GET', KEYS[2]) or '0')}
+end
+if now >= tonumber(meta[2]) then
+  return {-4, tonumber(redis.call('GET', KEYS[2]) or '0')}
+end
+local left = tonumber(redis.call('GET', KEYS[2]) or '0')
+if left <= 0 then
+  return {-1, 0}
+end
+local held = tonumber(redis.call('HGET', KEYS[3], ARGV[1]) or '0')
+if held >= tonumber(meta[3]) then
+  return {-2, left}
+end
+local remaining = redis.call('DECR', KEYS[2])
+redis.call('HINCRBY', KEYS[3], ARGV[1], 1)
+redis.call('HSET', KEYS[4], ARGV[2], ARGV[1])
+return {1, remaining, meta[4]}

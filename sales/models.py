@@ -1,0 +1,34 @@
+from django.core.exceptions import ValidationError
+from django.db import models
+
+
+class Sale(models.Model):
+    """A flash sale of one scarce item.
+
+    ``total_stock`` is the number of units offered. While the sale runs, the
+    remaining stock lives in Redis (see ``sales.keys``); the database holds the
+    offer and, through ``orders.Order``, what was sold.
+    """
+
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    price = models.DecimalField(max_digits=10, decimal_places=2)
+    total_stock = models.PositiveIntegerField()
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    limit_per_buyer = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-starts_at"]
+
+    def __str__(self):
+        return self.title
+
+    def clean(self):
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": "The sale must end after it starts."})
+        if self.limit_per_buyer is not None and self.limit_per_buyer < 1:
+            raise ValidationError({"limit_per_buyer": "The limit per buyer must be at least 1."})
+        if self.price is not None and self.price < 0:
+            raise ValidationError({"price": "The price cannot be negative."})

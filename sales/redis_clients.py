@@ -1,0 +1,41 @@
+"""Redis clients: django-redis for synchronous code, redis-py asyncio for the hot path.
+
+Both talk to ``settings.REDIS_URL``. The asyncio client is made once per event
+loop (daphne runs one loop per process; tests run several).
+"""
+
+import asyncio
+
+import redis.asyncio
+from django.conf import settings
+from django_redis import get_redis_connection
+
+from sales.scripts import ScriptSet
+
+_sync_scripts: ScriptSet | None = None
+_async_clients: dict[int, tuple[redis.asyncio.Redis, ScriptSet]] = {}
+
+
+def sync_redis():
+    return get_redis_connection("default")
+
+
+def sync_scripts() -> ScriptSet:
+    global _sync_scripts
+    if _sync_scripts is None:
+        _sync_scripts = ScriptSet(sync_redis())
+    return _sync_scripts
+
+
+def async_redis() -> tuple[redis.asyncio.Redis, ScriptSet]:
+    loop_id = id(asyncio.get_running_loop())
+    pair = _async_clients.get(loop_id)
+    if pair is None:
+        # A blocking pool makes a burst wait for a connection instead of failing.
+        pool = redis.asyncio.BlockingConnectionPool.from_url(
+            settings.REDIS_URL, max_connections=256, timeout=5
+        )
+        client = redis.asyncio.Redis(connection_pool=pool)
+        pair = (client, ScriptSet(client))
+        _async_clients[loop_id] = pair
+    return pair

@@ -1,0 +1,63 @@
+"""The Lua scripts of the sale, each defined once in ``sales/lua/<name>.lua``.
+
+``ScriptSet(client)`` binds them to a redis-py client, synchronous (django-redis,
+admin and commands) or asyncio (the buy hot path); redis-py's ``Script`` objects
+run them by SHA and load them again if Redis forgot them.
+"""
+
+from functools import cache
+from pathlib import Path
+
+from sales import keys
+
+LUA_DIR = Path(__file__).with_name("lua")
+
+
+@cache
+def source(name: str) -> str:
+    return (LUA_DIR / f"{name}.lua").read_text()
+
+
+class ScriptSet:
+    """The four scripts bound to one client, with their keys laid out."""
+
+    def __init__(self, client):
+        self._purchase = client.register_script(source("purchase"))
+        self._release = client.register_script(source("release"))
+        self._confirm = client.register_script(source("confirm"))
+        self._load_stock = client.register_script(source("load_stock"))
+
+    def purchase(self, sale_id: int, buyer_id: int, order_id: str, rate_limit: int, second: int):
+        return self._purchase(
+            keys=[
+                keys.meta(sale_id),
+                keys.stock(sale_id),
+                keys.buyers(sale_id),
+                keys.orders(sale_id),
+                keys.rate(sale_id, buyer_id, second),
+            ],
+            args=[buyer_id, order_id, rate_limit],
+        )
+
+    def release(self, sale_id: int, buyer_id: int, order_id: str):
+        return self._release(
+            keys=[
+                keys.stock(sale_id),
+                keys.buyers(sale_id),
+                keys.orders(sale_id),
+                keys.confirmed(sale_id),
+            ],
+            args=[buyer_id, order_id],
+        )
+
+    def confirm(self, sale_id: int, order_id: str, client=None):
+        """``client`` may be a pipeline of the same connection, to batch calls."""
+        return self._confirm(
+            keys=[keys.orders(sale_id), keys.confirmed(sale_id)], args=[order_id], client=client
+        )
+
+    def load_stock(self, sale_id: int, *, total, starts_ms, ends_ms, limit, price, sold, title):
+        return self._load_stock(
+            keys=[keys.meta(sale_id), keys.stock(sale_id)],
+            args=[total, starts_ms, ends_ms, limit, price, sold, title],
+        )

@@ -1,0 +1,93 @@
+"""Sale life cycle: create a sale, save changes to it, keep Redis in step.
+
+The database holds the offer; Redis holds the remaining stock while the sale
+runs. Every save goes through ``save_sale`` so the two never disagree about
+what was offered, and a change of stock never forgets what was already sold.
+"""
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from sales import keys
+from sales.models import Sale
+from sales.redis_clients import sync_redis, sync_scripts
+from sales.state import to_ms
+
+
+def units_sold(sale: Sale) -> int:
+    """Units taken from stock so far (reserved or confirmed), from Redis."""
+    client = sync_redis()
+    total, left = client.pipeline().hget(keys.meta(sale.pk), "total").get(keys.stock(sale.pk)).execute()
+    if total is None or left is None:
+        return sale.orders.count()
+    return int(total) - int(left)
+
+
+def validate_total_stock(sale: Sale, new_total: int) -> None:
+    """A running sale cannot offer fewer units than it already sold."""
+    if sale.pk is None:
+        return
+    sold = units_sold(sale)
+    if new_total < sold:
+        raise ValidationError(
+            {"total_stock": f"{sold} units are already sold; the stock cannot go below that."}
+        )
+
+
+@transaction.atomic
+def save_sale(sale: Sale) -> int:
+    """Validate, save and load the sale into Redis; returns the remaining stock.
+
+    The Redis update runs inside the transaction: if Redis refuses (the stock
+    would fall below what is sold), the database change is rolled back.
+    """
+    sale.full_clean()
+    sale.save()
+    code, value = sync_scripts().load_stock(
+        sale.pk,
+        total=sale.total_stock,
+        starts_ms=to_ms(sale.starts_at),
+        ends_ms=to_ms(sale.ends_at),
+        limit=sale.limit_per_buyer,
+        price=str(sale.price),
+        sold=sale.orders.count(),
+        title=sale.title,
+    )
+    if code != 1:
+        raise ValidationError(
+            {"total_stock": f"{value} units are already sold; the stock cannot go below that."}
+        )
+    return int(value)
+
+
+def create_sale(
+    *,
+    title: str,
+    stock: int,
+    price: Decimal,
+    starts_at: datetime | None = None,
+    duration: timedelta = timedelta(hours=1),
+    limit_per_buyer: int = 1,
+    description: str = "",
+) -> Sale:
+    starts_at = starts_at or timezone.now()
+    sale = Sale(
+        title=title,
+        description=description,
+        price=price,
+        total_stock=stock,
+        starts_at=starts_at,
+        ends_at=starts_at + duration,
+        limit_per_buyer=limit_per_buyer,
+    )
+    save_sale(sale)
+    return sale
+
+
+def forget_sale(sale_id: int) -> None:
+    """Remove a deleted sale's keys from Redis."""
+    sync_redis().delete(*keys.all_of_sale(sale_id))

@@ -1,0 +1,20 @@
+"""ASGI entry point: ``daphne seckill_site.asgi:application``.
+
+HTTP goes first through ``sales.hotpath.HotPath`` (the lean buy endpoint, see
+its docstring for why), then to Django; websockets go to Channels.
+"""
+
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "seckill_site.settings")
+
+from channels.routing import ProtocolTypeRouter  # noqa: E402
+from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
+from django.core.asgi import get_asgi_application  # noqa: E402
+
+# daphne serves the few static files itself; there is no separate web server.
+django_asgi_app = ASGIStaticFilesHandler(get_asgi_application())
+
+from sales.hotpath import HotPath  # noqa: E402
+
+application = ProtocolTypeRouter({"http": HotPath(django_asgi_app)})

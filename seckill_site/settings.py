@@ -1,0 +1,135 @@
+"""Django settings for the flash-sale site.
+
+Everything comes from environment variables (see README, "Configuration"); the
+defaults match the local stack of ``scripts/stack`` and are for development only.
+"""
+
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+from seckill_site.envparse import (
+    database_from_url,
+    env_bool,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DEBUG = env_bool("DJANGO_DEBUG", True)
+_DEV_SECRET = "dev-only-insecure-secret-key-change-me"
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", _DEV_SECRET)
+if not DEBUG and SECRET_KEY == _DEV_SECRET:
+    raise ImproperlyConfigured("Set DJANGO_SECRET_KEY when DJANGO_DEBUG is off.")
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "sales",
+    "orders",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "seckill_site.urls"
+ASGI_APPLICATION = "seckill_site.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": database_from_url(
+        env_str("DATABASE_URL", "mysql://seckill:seckill@127.0.0.1:3307/seckill")
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6380/0")
+CACHES = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+    }
+}
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [REDIS_URL]},
+    }
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = BASE_DIR / ".staticfiles"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "sales": {"handlers": ["console"], "level": env_str("SECKILL_LOG_LEVEL", "INFO")},
+        "orders": {"handlers": ["console"], "level": env_str("SECKILL_LOG_LEVEL", "INFO")},
+    },
+}
+
+# --- Flash sale -------------------------------------------------------------
+KAFKA_BOOTSTRAP_SERVERS = env_str("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+ORDERS_TOPIC = env_str("ORDERS_TOPIC", "orders")
+ORDERS_DLQ_TOPIC = env_str("ORDERS_DLQ_TOPIC", "orders.dlq")
+ORDERS_TOPIC_PARTITIONS = env_int("ORDERS_TOPIC_PARTITIONS", 3)
+ORDERS_CONSUMER_GROUP = env_str("ORDERS_CONSUMER_GROUP", "seckill-orders")
+# How long a buyer waits for the broker to acknowledge an order event before
+# the reservation is given back and the answer is 503 retry.
+BUY_ACK_TIMEOUT = env_float("BUY_ACK_TIMEOUT", 5.0)
+# Buy requests one buyer may send per second to one sale; 0 disables the limit.
+BUY_RATE_LIMIT = env_int("BUY_RATE_LIMIT", 5)
+# Lifetime of a buyer's bearer token, in seconds.
+BUYER_TOKEN_MAX_AGE = env_int("BUYER_TOKEN_MAX_AGE", 24 * 3600)
+# Largest request body the buy endpoint reads.
+BUY_MAX_BODY = env_int("BUY_MAX_BODY", 4096)
+CSRF_FAILURE_VIEW = "seckill_site.views.csrf_failure"
