@@ -1,0 +1,18 @@
+"""Settings for the test suite: the real local stack, isolated from the dev data.
+
+Tests use Redis database 1 and Kafka topics and a consumer group named for
+this run. The values go into ``os.environ`` so that the daphne and
+``consume_orders`` processes a test starts see the same ones.
+"""
+
+import os
+import uuid
+
+_run = os.environ.setdefault("SECKILL_TEST_RUN", uuid.uuid4().hex[:8])
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6380/1")
+os.environ.setdefault("ORDERS_TOPIC", f"orders-test-{_run}")
+os.environ.setdefault("ORDERS_DLQ_TOPIC", f"orders-test-{_run}.dlq")
+os.environ.setdefault("ORDERS_CONSUMER_GROUP", f"seckill-test-{_run}")
+os.environ.setdefault("SECKILL_LOG_LEVEL", "WARNING")
+
+from seckill_site.settings import *  # noqa: E402,F403
