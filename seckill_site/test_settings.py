@@ -16,3 +16,7 @@ os.environ.setdefault("ORDERS_CONSUMER_GROUP", f"seckill-test-{_run}")
 os.environ.setdefault("SECKILL_LOG_LEVEL", "WARNING")
 
 from seckill_site.settings import *  # noqa: E402,F403
+
+# Two test runs at once (a developer and a helper, say) each need their own database.
+if os.environ.get("SECKILL_TEST_DB"):
+    DATABASES["default"]["TEST"]["NAME"] = os.environ["SECKILL_TEST_DB"]  # noqa: F405

@@ -1,0 +1,432 @@
+"""``manage.py consume_orders`` against the real Kafka, MariaDB and Redis.
+
+Every test reserves real units in Redis (an order row is only written for a
+reservation the confirm script accepts), publishes their events to this run's
+topic, and runs the consumer as a child process in a consumer group of its
+own. A group starts at the topic's current end (``fresh_group``), so it sees
+only the events its test publishes and ``--max-messages`` counts are exact.
+"""
+
+import functools
+import itertools
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, OffsetSpec
+from django.conf import settings
+from django.db import connection
+
+from conftest import ROOT, run_manage, subprocess_env
+from orders import events
+from orders.kafka_config import admin_config, consumer_config, producer_config
+from orders.models import Order
+from sales import keys
+from sales.redis_clients import sync_redis, sync_scripts
+from sales.tests.factories import BuyerFactory, SaleFactory
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("kafka_topics")]
+
+UNKNOWN_ID = 999_999_999
+
+
+# --- Kafka offsets and consumer groups ---------------------------------------
+
+
+def _admin() -> AdminClient:
+    return AdminClient(admin_config())
+
+
+def topic_offsets(spec: OffsetSpec, topic: str | None = None) -> dict[int, int]:
+    """Partition -> offset of ``spec`` (earliest or latest) for the topic."""
+    topic = topic or settings.ORDERS_TOPIC
+    admin = _admin()
+    partitions = admin.list_topics(topic, timeout=10).topics[topic].partitions
+    futures = admin.list_offsets({TopicPartition(topic, p): spec for p in partitions})
+    return {tp.partition: future.result().offset for tp, future in futures.items()}
+
+
+def set_group_offsets(group: str, offsets: dict[int, int]) -> None:
+    """Move an idle group's committed offsets (what ``kafka-consumer-groups --reset-offsets`` does)."""
+    request = ConsumerGroupTopicPartitions(
+        group, [TopicPartition(settings.ORDERS_TOPIC, p, o) for p, o in offsets.items()]
+    )
+    _admin().alter_consumer_group_offsets([request])[group].result()
+
+
+def committed_offsets(group: str) -> dict[int, int]:
+    result = _admin().list_consumer_group_offsets([ConsumerGroupTopicPartitions(group)])[group].result()
+    return {tp.partition: tp.offset for tp in result.topic_partitions if tp.topic == settings.ORDERS_TOPIC}
+
+
+def fresh_group() -> tuple[str, dict[int, int]]:
+    """A new consumer group committed at the topic's current end, and those offsets."""
+    group = f"{settings.ORDERS_CONSUMER_GROUP}-{uuid.uuid4().hex[:8]}"
+    start = topic_offsets(OffsetSpec.latest())
+    set_group_offsets(group, start)
+    return group, start
+
+
+def consumed_since(group: str, start: dict[int, int]) -> int:
+    """Events the group has committed past ``start``."""
+    return sum(offset - start[p] for p, offset in committed_offsets(group).items())
+
+
+# --- Reservations and their events ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reservation:
+    order_id: str
+    sale_id: int
+    buyer_id: int
+    price: str
+    reserved_at: datetime
+
+    def event(self) -> tuple[bytes, bytes]:
+        """(key, value) as the buy path publishes it."""
+        value = events.encode(self.order_id, self.sale_id, self.buyer_id, self.price, self.reserved_at)
+        return self.order_id.encode(), value
+
+
+def open_sale(units: int, buyers: int = 3):
+    """A running sale with ``units`` in stock that ``buyers`` new buyers may buy out."""
+    sale = SaleFactory(total_stock=units, limit_per_buyer=units)
+    return sale, [b.pk for b in BuyerFactory.create_batch(buyers)]
+
+
+def reserve(sale, buyer_ids: list[int], count: int) -> list[Reservation]:
+    """Take ``count`` units with the purchase script, round-robin over the buyers."""
+    scripts = sync_scripts()
+    taken = []
+    for i in range(count):
+        buyer_id, order_id = buyer_ids[i % len(buyer_ids)], str(uuid.uuid4())
+        code, _, price = scripts.purchase(sale.pk, buyer_id, order_id, 0, int(time.time()))
+        assert code == 1, f"purchase refused with {code}"
+        taken.append(Reservation(order_id, sale.pk, buyer_id, price.decode(), datetime.now(UTC)))
+    return taken
+
+
+def produce(messages: list[tuple[bytes, bytes | None]], partition: int | None = None) -> list[tuple[int, int]]:
+    """Publish (key, value) pairs in order; returns each one's (partition, offset)."""
+    producer = Producer(producer_config())
+    reports: list = [None] * len(messages)
+
+    def delivered(i, err, msg):
+        reports[i] = (err, msg.partition(), msg.offset())
+
+    pinned = {} if partition is None else {"partition": partition}
+    for i, (key, value) in enumerate(messages):
+        producer.produce(
+            settings.ORDERS_TOPIC, key=key, value=value, on_delivery=functools.partial(delivered, i), **pinned
+        )
+        producer.poll(0)
+    assert producer.flush(30) == 0, "the broker did not acknowledge every event"
+    assert all(err is None for err, _, _ in reports), reports
+    return [(p, o) for _, p, o in reports]
+
+
+def publish(reservations: list[Reservation]) -> dict[str, tuple[int, int]]:
+    """Publish the reservations' events; order id -> (partition, offset)."""
+    placed = produce([r.event() for r in reservations])
+    return {r.order_id: where for r, where in zip(reservations, placed, strict=True)}
+
+
+# --- Looking at the outcome --------------------------------------------------
+
+
+def order_ids(sale) -> list[str]:
+    return sorted(str(o) for o in Order.objects.filter(sale_id=sale.pk).values_list("order_id", flat=True))
+
+
+def row_count(sale) -> int:
+    return Order.objects.filter(sale_id=sale.pk).count()
+
+
+def confirmed_in_redis(sale) -> set[str]:
+    return {m.decode() for m in sync_redis().smembers(keys.confirmed(sale.pk))}
+
+
+def wait_until(predicate, timeout: float, what: str, interval: float = 0.02):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"gave up after {timeout}s waiting for {what}")
+
+
+def read_dead_letters(wanted_keys: set[bytes], timeout: float = 20) -> dict[bytes, tuple[bytes | None, dict]]:
+    """The dead-letter messages with these keys: key -> (value, headers)."""
+    reader = Consumer({**consumer_config(f"dlq-reader-{uuid.uuid4().hex[:8]}"), "enable.partition.eof": False})
+    reader.subscribe([settings.ORDERS_DLQ_TOPIC])
+    found = {}
+    try:
+        deadline = time.monotonic() + timeout
+        while set(found) != wanted_keys and time.monotonic() < deadline:
+            message = reader.poll(0.2)
+            if message is None or message.error() or message.key() not in wanted_keys:
+                continue
+            headers = {name: value.decode() for name, value in message.headers() or []}
+            found[message.key()] = (message.value(), headers)
+    finally:
+        reader.close()
+    assert set(found) == wanted_keys, f"missing from the dead-letter topic: {wanted_keys - set(found)}"
+    return found
+
+
+# --- Running the consumer ----------------------------------------------------
+
+
+def consume(group: str, max_messages: int, *args: str, timeout: float = 60) -> str:
+    """Run ``consume_orders`` to completion; returns its stdout."""
+    done = run_manage("consume_orders", "--group", group, "--max-messages", str(max_messages), *args, timeout=timeout)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+class ConsumerProcess:
+    """``consume_orders`` running in the background, output to a temporary file."""
+
+    def __init__(self, group: str, *args: str, **env):
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop)
+        self.proc = subprocess.Popen(
+            [sys.executable, "manage.py", "consume_orders", "--group", group, *args],
+            cwd=ROOT,
+            env=subprocess_env(**env),
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10) -> int:
+        """Send ``sig`` and wait for the exit code (the process is killed if it overstays)."""
+        if self.alive():
+            self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError(f"consume_orders ignored signal {sig} for {timeout}s:\n{self.output()}") from None
+
+
+@pytest.fixture
+def start_consumer(transactional_db):
+    """Start ``consume_orders`` children; any still running at the end is killed."""
+    started: list[ConsumerProcess] = []
+
+    def start(group: str, *args: str, **env) -> ConsumerProcess:
+        started.append(ConsumerProcess(group, *args, **env))
+        return started[-1]
+
+    yield start
+    for child in started:
+        if child.alive():
+            child.proc.kill()
+            child.proc.wait()
+        child.log.close()
+
+
+# --- Tests -------------------------------------------------------------------
+
+
+def test_each_valid_event_becomes_one_row():
+    sale, buyers = open_sale(50)
+    reserved = reserve(sale, buyers, 50)
+    group, start = fresh_group()
+    where = publish(reserved)
+
+    out = consume(group, 50)
+
+    assert "stopped: 50 events, 50 rows written" in out
+    rows = {str(o.order_id): o for o in Order.objects.filter(sale_id=sale.pk)}
+    assert sorted(rows) == sorted(r.order_id for r in reserved)
+    for r in reserved:
+        row = rows[r.order_id]
+        assert (row.buyer_id, row.price, row.status, row.reserved_at) == (
+            r.buyer_id,
+            Decimal(r.price),
+            Order.Status.CONFIRMED,
+            r.reserved_at,
+        )
+        assert (row.kafka_partition, row.kafka_offset) == where[r.order_id]
+    assert confirmed_in_redis(sale) == set(rows)
+    assert consumed_since(group, start) == 50
+
+
+def test_replay_from_the_beginning_changes_nothing():
+    sale, buyers = open_sale(30)
+    reserved = reserve(sale, buyers, 30)
+    group, _ = fresh_group()
+    publish(reserved)
+    consume(group, 30)
+    columns = ("order_id", "buyer_id", "price", "reserved_at", "created_at", "kafka_partition", "kafka_offset")
+    before = sorted(Order.objects.filter(sale_id=sale.pk).values_list(*columns))
+    assert len(before) == 30
+
+    beginning, end = topic_offsets(OffsetSpec.earliest()), topic_offsets(OffsetSpec.latest())
+    set_group_offsets(group, beginning)
+    everything = sum(end.values()) - sum(beginning.values())
+    out = consume(group, everything)
+
+    # Earlier tests' events are in the topic too: their sales are gone, so
+    # they are dead-lettered; this test's 30 are seen again and change nothing.
+    assert f"stopped: {everything} events, 30 rows written" in out
+    assert sorted(Order.objects.filter(sale_id=sale.pk).values_list(*columns)) == before
+    assert committed_offsets(group) == end
+
+
+def test_sigkill_mid_stream_then_restart_writes_each_order_once(start_consumer):
+    n = 3000
+    sale, buyers = open_sale(n)
+    reserved = reserve(sale, buyers, n)
+    group, start = fresh_group()
+    publish(reserved)
+
+    worker = start_consumer(group, "--batch-size", "20")
+    wait_until(lambda: row_count(sale) > 0, 30, "the first rows")
+    worker.stop(signal.SIGKILL)
+    at_kill = row_count(sale)
+    committed = consumed_since(group, start)
+
+    assert 0 < at_kill < n, f"the kill came too late to be mid-stream ({at_kill} of {n})"
+    # Offsets are committed only after the rows they cover.
+    assert committed <= at_kill
+    out = consume(group, n - committed)
+
+    assert f"stopped: {n - committed} events" in out
+    assert order_ids(sale) == sorted(r.order_id for r in reserved)
+    assert row_count(sale) == n
+    assert len(confirmed_in_redis(sale)) == n
+    assert consumed_since(group, start) == n
+
+
+def test_malformed_events_are_dead_lettered_without_blocking_the_partition():
+    sale, buyers = open_sale(11)
+    good = reserve(sale, buyers, 10)
+    (stranger,) = reserve(sale, buyers, 1)
+    unknown_sale = Reservation(str(uuid.uuid4()), UNKNOWN_ID, buyers[0], "1.00", datetime.now(UTC))
+    unknown_buyer = Reservation(stranger.order_id, sale.pk, UNKNOWN_ID, stranger.price, stranger.reserved_at)
+    bad = {
+        b"garbage-" + uuid.uuid4().hex.encode(): (b"\x00\xff not an event", "not JSON"),
+        b"empty-" + uuid.uuid4().hex.encode(): (None, "empty message"),
+        b"v2-" + uuid.uuid4().hex.encode(): (b'{"v": 2}', "unsupported schema version 2"),
+        unknown_sale.event()[0]: (unknown_sale.event()[1], f"unknown sale {UNKNOWN_ID}"),
+        unknown_buyer.event()[0]: (unknown_buyer.event()[1], f"unknown buyer {UNKNOWN_ID}"),
+    }
+    # All on one partition, each bad event between good ones.
+    messages = []
+    for good_one, bad_one in itertools.zip_longest(good, bad.items()):
+        messages.append(good_one.event())
+        if bad_one:
+            key, (value, _) = bad_one
+            messages.append((key, value))
+    group, start = fresh_group()
+    placed = produce(messages, partition=0)
+
+    out = consume(group, len(messages))
+
+    assert f"stopped: {len(messages)} events, 10 rows written" in out
+    assert order_ids(sale) == sorted(g.order_id for g in good)
+    assert committed_offsets(group)[0] == start[0] + len(messages)
+    offset_of = {key: offset for (key, _), (_, offset) in zip(messages, placed, strict=True)}
+    dead = read_dead_letters(set(bad))
+    for key, (value, reason) in bad.items():
+        dead_value, headers = dead[key]
+        assert dead_value == value
+        assert reason in headers["reason"]
+        assert headers["source"] == f"{settings.ORDERS_TOPIC}/0/{offset_of[key]}"
+
+
+def test_released_reservation_gets_no_row_and_a_confirmed_one_cannot_be_released():
+    sale, buyers = open_sale(3)
+    kept, given_back = reserve(sale, buyers, 2)
+    scripts = sync_scripts()
+    assert scripts.release(sale.pk, given_back.buyer_id, given_back.order_id) == 1
+    group, _ = fresh_group()
+    publish([kept, given_back])
+
+    out = consume(group, 2)
+
+    assert "stopped: 2 events, 1 rows written" in out
+    assert order_ids(sale) == [kept.order_id]
+    assert confirmed_in_redis(sale) == {kept.order_id}
+    # The buy path's late release loses the race: the order stands.
+    assert scripts.release(sale.pk, kept.buyer_id, kept.order_id) == 0
+    assert int(sync_redis().get(keys.stock(sale.pk))) == 2
+
+
+@pytest.mark.parametrize(
+    ("setting", "dead_url"),
+    [
+        ("DATABASE_URL", "mysql://seckill:seckill@127.0.0.1:1/{db}"),
+        ("REDIS_URL", "redis://127.0.0.1:1/1"),
+    ],
+    ids=["database-down", "redis-down"],
+)
+def test_consumer_outlives_an_unreachable_store_and_commits_nothing(start_consumer, setting, dead_url):
+    sale, buyers = open_sale(20)
+    reserved = reserve(sale, buyers, 20)
+    group, start = fresh_group()
+    publish(reserved)
+
+    worker = start_consumer(group, **{setting: dead_url.format(db=connection.settings_dict["NAME"])})
+    wait_until(lambda: "not written" in worker.output(), 30, "the consumer to retry")
+    time.sleep(2)
+    assert worker.alive(), worker.output()
+    began = time.monotonic()
+    assert worker.stop(signal.SIGTERM, timeout=5) == 0, worker.output()
+    assert time.monotonic() - began < 3
+
+    assert "stopped: 0 events, 0 rows written" in worker.output()
+    assert committed_offsets(group) == start
+    assert row_count(sale) == 0
+    consume(group, 20)
+    assert order_ids(sale) == sorted(r.order_id for r in reserved)
+
+
+def test_sigterm_finishes_the_batch_and_commits_what_was_written(start_consumer):
+    n = 2000
+    sale, buyers = open_sale(n)
+    reserved = reserve(sale, buyers, n)
+    group, start = fresh_group()
+    publish(reserved)
+
+    worker = start_consumer(group, "--batch-size", "20")
+    wait_until(lambda: row_count(sale) > 0, 30, "the first rows")
+    assert worker.stop(signal.SIGTERM) == 0, worker.output()
+
+    written, committed = row_count(sale), consumed_since(group, start)
+    assert written == committed
+    assert f"stopped: {committed} events, {written} rows written" in worker.output()
+    if committed < n:
+        consume(group, n - committed)
+    assert order_ids(sale) == sorted(r.order_id for r in reserved)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_idle_consumer_stops_promptly(start_consumer, sig):
+    group, _ = fresh_group()
+    worker = start_consumer(group)
+    wait_until(lambda: "consuming" in worker.output(), 30, "the consumer to start")
+    time.sleep(1)
+    began = time.monotonic()
+    assert worker.stop(sig, timeout=5) == 0, worker.output()
+    assert time.monotonic() - began < 3
+    assert "stopped: 0 events, 0 rows written" in worker.output()
