@@ -71,7 +71,7 @@ class LiveSite:
     def __init__(self, **env):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log = open(ROOT / ".pytest_cache" / f"daphne-{self.port}.log", "wb")  # noqa: SIM115
+        self.log = open(ROOT / ".pytest_cache" / f"daphne-{self.port}.log", "wb")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "seckill_site.asgi:application"],
             cwd=ROOT,

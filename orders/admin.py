@@ -11,7 +11,16 @@ class OrderAdmin(admin.ModelAdmin):
     list_filter = ["sale", "status", "created_at"]
     search_fields = ["buyer__username"]
     list_select_related = ["sale", "buyer"]
-    readonly_fields = ["order_id", "sale", "buyer", "price", "reserved_at", "created_at", "kafka_partition", "kafka_offset"]
+    readonly_fields = [
+        "order_id",
+        "sale",
+        "buyer",
+        "price",
+        "reserved_at",
+        "created_at",
+        "kafka_partition",
+        "kafka_offset",
+    ]
     date_hierarchy = "created_at"
 
     def get_search_results(self, request, queryset, search_term):

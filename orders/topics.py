@@ -17,7 +17,9 @@ def ensure_topics(partitions: int | None = None, timeout: float = 30.0) -> list[
     admin = AdminClient(admin_config())
     existing = admin.list_topics(timeout=timeout).topics
     report = []
-    to_create = [NewTopic(name, num_partitions=n, replication_factor=1) for name, n in wanted.items() if name not in existing]
+    to_create = [
+        NewTopic(name, num_partitions=n, replication_factor=1) for name, n in wanted.items() if name not in existing
+    ]
     if to_create:
         for name, future in admin.create_topics(to_create, operation_timeout=timeout).items():
             try:

@@ -11,7 +11,7 @@ from sales.services import forget_sale, save_sale, validate_total_stock
 class SaleForm(forms.ModelForm):
     class Meta:
         model = Sale
-        fields = "__all__"
+        fields = ["title", "description", "price", "total_stock", "starts_at", "ends_at", "limit_per_buyer"]
 
     def clean_total_stock(self):
         total = self.cleaned_data["total_stock"]
@@ -22,13 +22,25 @@ class SaleForm(forms.ModelForm):
 @admin.register(Sale)
 class SaleAdmin(admin.ModelAdmin):
     form = SaleForm
-    list_display = ["title", "price", "total_stock", "starts_at", "ends_at", "remaining", "sold", "confirmed", "in_flight"]
+    list_display = [
+        "title",
+        "price",
+        "total_stock",
+        "starts_at",
+        "ends_at",
+        "remaining",
+        "sold",
+        "confirmed",
+        "in_flight",
+    ]
     search_fields = ["title"]
     date_hierarchy = "starts_at"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(
-            confirmed_orders=Count("orders", filter=Q(orders__status=Order.Status.CONFIRMED))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(confirmed_orders=Count("orders", filter=Q(orders__status=Order.Status.CONFIRMED)))
         )
 
     def changelist_view(self, request, extra_context=None):

@@ -81,9 +81,7 @@ async def buy(sale_id: int, buyer_id: int) -> BuyOutcome:
         return BuyOutcome(http_status, status)
 
     event = events.encode(order_id, sale_id, buyer_id, price[0].decode(), datetime.now(UTC))
-    index = asyncio.ensure_future(
-        client.set(keys.order_index(order_id), f"{sale_id}:{buyer_id}", ex=ORDER_INDEX_TTL)
-    )
+    index = asyncio.ensure_future(client.set(keys.order_index(order_id), f"{sale_id}:{buyer_id}", ex=ORDER_INDEX_TTL))
     try:
         ack = get_producer().send(settings.ORDERS_TOPIC, order_id.encode(), event)
         await asyncio.wait_for(ack, settings.BUY_ACK_TIMEOUT + _ACK_GRACE)

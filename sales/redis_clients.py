@@ -32,9 +32,7 @@ def async_redis() -> tuple[redis.asyncio.Redis, ScriptSet]:
     pair = _async_clients.get(loop_id)
     if pair is None:
         # A blocking pool makes a burst wait for a connection instead of failing.
-        pool = redis.asyncio.BlockingConnectionPool.from_url(
-            settings.REDIS_URL, max_connections=256, timeout=5
-        )
+        pool = redis.asyncio.BlockingConnectionPool.from_url(settings.REDIS_URL, max_connections=256, timeout=5)
         client = redis.asyncio.Redis(connection_pool=pool)
         pair = (client, ScriptSet(client))
         _async_clients[loop_id] = pair

@@ -52,9 +52,7 @@ class ScriptSet:
 
     def confirm(self, sale_id: int, order_id: str, client=None):
         """``client`` may be a pipeline of the same connection, to batch calls."""
-        return self._confirm(
-            keys=[keys.orders(sale_id), keys.confirmed(sale_id)], args=[order_id], client=client
-        )
+        return self._confirm(keys=[keys.orders(sale_id), keys.confirmed(sale_id)], args=[order_id], client=client)
 
     def load_stock(self, sale_id: int, *, total, starts_ms, ends_ms, limit, price, sold, title):
         return self._load_stock(

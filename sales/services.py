@@ -33,9 +33,7 @@ def validate_total_stock(sale: Sale, new_total: int) -> None:
         return
     sold = units_sold(sale)
     if new_total < sold:
-        raise ValidationError(
-            {"total_stock": f"{sold} units are already sold; the stock cannot go below that."}
-        )
+        raise ValidationError({"total_stock": f"{sold} units are already sold; the stock cannot go below that."})
 
 
 @transaction.atomic
@@ -58,9 +56,7 @@ def save_sale(sale: Sale) -> int:
         title=sale.title,
     )
     if code != 1:
-        raise ValidationError(
-            {"total_stock": f"{value} units are already sold; the stock cannot go below that."}
-        )
+        raise ValidationError({"total_stock": f"{value} units are already sold; the stock cannot go below that."})
     return int(value)
 
 

@@ -68,11 +68,7 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": database_from_url(
-        env_str("DATABASE_URL", "mysql://seckill:seckill@127.0.0.1:3307/seckill")
-    )
-}
+DATABASES = {"default": database_from_url(env_str("DATABASE_URL", "mysql://seckill:seckill@127.0.0.1:3307/seckill"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6380/0")

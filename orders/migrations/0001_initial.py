@@ -6,32 +6,51 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('sales', '0001_initial'),
+        ("sales", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Order',
+            name="Order",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('order_id', models.UUIDField(editable=False, unique=True)),
-                ('price', models.DecimalField(decimal_places=2, max_digits=10)),
-                ('status', models.CharField(choices=[('confirmed', 'Confirmed'), ('cancelled', 'Cancelled')], default='confirmed', max_length=16)),
-                ('reserved_at', models.DateTimeField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('kafka_partition', models.IntegerField()),
-                ('kafka_offset', models.BigIntegerField()),
-                ('buyer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='orders', to=settings.AUTH_USER_MODEL)),
-                ('sale', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='orders', to='sales.sale')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("order_id", models.UUIDField(editable=False, unique=True)),
+                ("price", models.DecimalField(decimal_places=2, max_digits=10)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("confirmed", "Confirmed"), ("cancelled", "Cancelled")],
+                        default="confirmed",
+                        max_length=16,
+                    ),
+                ),
+                ("reserved_at", models.DateTimeField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("kafka_partition", models.IntegerField()),
+                ("kafka_offset", models.BigIntegerField()),
+                (
+                    "buyer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="orders", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "sale",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="orders", to="sales.sale"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
-                'indexes': [models.Index(fields=['sale', 'status'], name='orders_orde_sale_id_9cbe28_idx'), models.Index(fields=['created_at'], name='orders_orde_created_0e92de_idx')],
+                "ordering": ["-created_at"],
+                "indexes": [
+                    models.Index(fields=["sale", "status"], name="orders_orde_sale_id_9cbe28_idx"),
+                    models.Index(fields=["created_at"], name="orders_orde_created_0e92de_idx"),
+                ],
             },
         ),
     ]

@@ -53,7 +53,15 @@ BAD_INPUT = [
     ("unknown sale GET", "GET", "/api/sales/999999", lambda b: {}, b"", 404, "not_found"),
     ("missing token", "POST", "/api/sales/{sale}/buy", lambda b: {}, b"", 401, "unauthorized"),
     ("empty bearer", "POST", "/api/sales/{sale}/buy", lambda b: {"Authorization": "Bearer"}, b"", 401, "unauthorized"),
-    ("basic auth", "POST", "/api/sales/{sale}/buy", lambda b: {"Authorization": "Basic dXNlcjpwdw=="}, b"", 401, "unauthorized"),
+    (
+        "basic auth",
+        "POST",
+        "/api/sales/{sale}/buy",
+        lambda b: {"Authorization": "Basic dXNlcjpwdw=="},
+        b"",
+        401,
+        "unauthorized",
+    ),
     (
         "forged token",
         "POST",
@@ -81,7 +89,15 @@ BAD_INPUT = [
         401,
         "unauthorized",
     ),
-    ("huge body", "POST", "/api/sales/{sale}/buy", lambda b: bearer(b), b"{" + b" " * 100_000 + b"}", 413, "bad_request"),
+    (
+        "huge body",
+        "POST",
+        "/api/sales/{sale}/buy",
+        lambda b: bearer(b),
+        b"{" + b" " * 100_000 + b"}",
+        413,
+        "bad_request",
+    ),
 ]
 
 
@@ -154,7 +170,9 @@ def test_session_buyer_needs_csrf(live_site, open_sale):
         assert page.status_code == 200
         csrf = browser.cookies["csrftoken"]
         signed_in = browser.post(
-            "/guest/", data={"csrfmiddlewaretoken": csrf, "next": f"/sales/{open_sale.pk}/"}, headers={"Referer": live_site.url}
+            "/guest/",
+            data={"csrfmiddlewaretoken": csrf, "next": f"/sales/{open_sale.pk}/"},
+            headers={"Referer": live_site.url},
         )
         assert signed_in.status_code == 302
         csrf = browser.cookies["csrftoken"]  # rotated at sign-in

@@ -122,8 +122,13 @@ def test_stock_survives_a_lost_redis_by_counting_database_orders():
     sale = SaleFactory(total_stock=5)
     buyer = BuyerFactory()
     Order.objects.create(
-        order_id=uuid.uuid4(), sale=sale, buyer=buyer, price=sale.price,
-        reserved_at=timezone.now(), kafka_partition=0, kafka_offset=0,
+        order_id=uuid.uuid4(),
+        sale=sale,
+        buyer=buyer,
+        price=sale.price,
+        reserved_at=timezone.now(),
+        kafka_partition=0,
+        kafka_offset=0,
     )
     sync_redis().delete(*keys.all_of_sale(sale.pk))
     assert save_sale(sale) == 4

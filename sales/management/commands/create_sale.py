@@ -49,5 +49,6 @@ class Command(BaseCommand):
             )
         except ValidationError as exc:
             raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())) from None
-        self.stdout.write(f"sale {sale.title!r}: {sale.total_stock} units at {sale.price}, starts {sale.starts_at:%Y-%m-%d %H:%M:%S} UTC")
+        starts = f"{sale.starts_at:%Y-%m-%d %H:%M:%S} UTC"
+        self.stdout.write(f"sale {sale.title!r}: {sale.total_stock} units at {sale.price}, starts {starts}")
         self.stdout.write(str(sale.pk))

@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""Run the site: N daphne processes on one shared listening socket, plus order consumers.
+
+daphne has no worker processes of its own; ``daphne --fd`` lets several
+processes accept on one socket that this launcher opens, so the kernel spreads
+connections across them and each process runs its own event loop on its own
+core. Ctrl-C or SIGTERM stops everything; each child finishes what it has.
+"""
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default=os.environ.get("SECKILL_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("SECKILL_PORT", "8000")))
+    parser.add_argument(
+        "--web-processes",
+        type=int,
+        default=int(os.environ.get("SECKILL_WEB_PROCESSES", os.cpu_count() or 1)),
+        help="daphne processes (default: SECKILL_WEB_PROCESSES or the number of cores)",
+    )
+    parser.add_argument(
+        "--consumers",
+        type=int,
+        default=int(os.environ.get("SECKILL_CONSUMERS", "1")),
+        help="consume_orders processes (up to the topic's partitions share the work)",
+    )
+    args = parser.parse_args()
+    if args.web_processes < 1 or args.consumers < 0:
+        parser.error("--web-processes must be >= 1 and --consumers >= 0")
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((args.host, args.port))
+    except OSError as exc:
+        print(f"cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    sock.listen(4096)
+    sock.set_inheritable(True)
+    fd = sock.fileno()
+
+    children: list[subprocess.Popen] = []
+    for _ in range(args.web_processes):
+        children.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "daphne", "--fd", str(fd), "--proxy-headers", "seckill_site.asgi:application"],
+                cwd=ROOT,
+                pass_fds=(fd,),
+            )
+        )
+    for _ in range(args.consumers):
+        children.append(subprocess.Popen([sys.executable, "manage.py", "consume_orders"], cwd=ROOT))
+
+    stopping = False
+
+    def stop(*_):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    print(
+        f"\n  Flash sale running at http://{args.host}:{args.port}/  "
+        f"({args.web_processes} daphne processes, {args.consumers} order consumer(s)); Ctrl-C stops.\n",
+        flush=True,
+    )
+    while not stopping:
+        for child in children:
+            if child.poll() is not None:
+                print(f"process {child.args} exited with {child.returncode}; stopping", file=sys.stderr)
+                stopping = True
+        time.sleep(0.5)
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    for child in children:
+        try:
+            child.wait(20)
+        except subprocess.TimeoutExpired:
+            child.kill()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
