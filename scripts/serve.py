@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Run the site: N daphne processes on one shared listening socket, plus order consumers.
+"""Run the site: N daphne processes on one shared listening socket, order consumers, the stock ticker.
 
 daphne has no worker processes of its own; ``daphne --fd`` lets several
 processes accept on one socket that this launcher opens, so the kernel spreads
@@ -61,6 +61,7 @@ def main() -> int:
         )
     for _ in range(args.consumers):
         children.append(subprocess.Popen([sys.executable, "manage.py", "consume_orders"], cwd=ROOT))
+    children.append(subprocess.Popen([sys.executable, "manage.py", "publish_stock"], cwd=ROOT))
 
     stopping = False
 

@@ -15,6 +15,16 @@ from django.core.asgi import get_asgi_application
 # daphne serves the few static files itself; there is no separate web server.
 django_asgi_app = ASGIStaticFilesHandler(get_asgi_application())
 
-from sales.hotpath import HotPath  # noqa: E402
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.routing import URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-application = ProtocolTypeRouter({"http": HotPath(django_asgi_app)})
+from sales.hotpath import HotPath  # noqa: E402
+from sales.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": HotPath(django_asgi_app),
+        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+    }
+)

@@ -81,10 +81,22 @@ CACHES = {
 }
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 
+# Pub/sub layer: a group_send is one PUBLISH that each web process receives once
+# and fans out locally (see README, "Live updates", for the measurement). redis-py's
+# default 5 s socket timeout drops idle subscribers, hence socket_timeout None.
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL]},
+        "BACKEND": env_str("CHANNEL_LAYER_BACKEND", "channels_redis.pubsub.RedisPubSubChannelLayer"),
+        "CONFIG": {
+            "hosts": [
+                {
+                    "address": REDIS_URL,
+                    "socket_timeout": None,
+                    "socket_connect_timeout": 5,
+                    "max_connections": env_int("CHANNEL_LAYER_MAX_CONNECTIONS", 1000),
+                }
+            ],
+        },
     }
 }
 

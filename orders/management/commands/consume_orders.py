@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from orders.consumer import OrderConsumer
+from orders.notify import notify_confirmed
 
 
 class Command(BaseCommand):
@@ -32,6 +33,7 @@ class Command(BaseCommand):
             batch_size=batch_size,
             batch_timeout_ms=batch_timeout,
             max_messages=max_messages,
+            on_batch=lambda result: notify_confirmed(result.written),
         )
         signal.signal(signal.SIGTERM, worker.stop)
         signal.signal(signal.SIGINT, worker.stop)

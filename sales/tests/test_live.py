@@ -1,0 +1,137 @@
+"""Live stock and order pushes through Channels, on the real Redis channel layer."""
+
+import asyncio
+import time
+import uuid
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+
+from orders.events import OrderEvent
+from orders.notify import _send_all
+from orders.services import Placed
+from sales.buyers import mint_token
+from sales.consumers import CLOSE_BAD_TOKEN, CLOSE_UNKNOWN_SALE
+from sales.redis_clients import sync_scripts
+from sales.tests.factories import BuyerFactory, SaleFactory
+from sales.ticker import StockTicker
+from seckill_site.asgi import application
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+
+
+async def connect(path: str, token: str | None = None):
+    query = f"?token={token}" if token else ""
+    communicator = WebsocketCommunicator(application, path + query, headers=[(b"origin", b"http://127.0.0.1")])
+    connected, _ = await communicator.connect()
+    assert connected
+    return communicator
+
+
+async def drain(communicator, quiet: float = 0.5) -> list[dict]:
+    """Everything the socket receives until it has been quiet for ``quiet`` seconds."""
+    messages = []
+    while not await communicator.receive_nothing(timeout=quiet):
+        messages.append(await communicator.receive_json_from())
+    return messages
+
+
+@sync_to_async
+def buy(sale, buyer_id):
+    code, *_ = sync_scripts().purchase(sale.pk, buyer_id, str(uuid.uuid4()), 0, int(time.time()))
+    return code
+
+
+async def test_snapshot_on_connect_and_update_after_purchase():
+    sale = await sync_to_async(SaleFactory)(total_stock=5)
+    viewer = await connect(f"/ws/sales/{sale.pk}/")
+    assert await viewer.receive_json_from() == {"type": "stock", "sale_id": sale.pk, "remaining": 5, "state": "open"}
+    ticker = StockTicker()
+    await ticker.tick()  # first tick publishes the current value
+    await drain(viewer, 0.3)
+    assert await buy(sale, 1) == 1
+    assert await ticker.tick() == 1
+    assert await viewer.receive_json_from(timeout=2) == {
+        "type": "stock",
+        "sale_id": sale.pk,
+        "remaining": 4,
+        "state": "open",
+    }
+    assert await ticker.tick() == 0  # nothing changed, nothing sent
+    await viewer.disconnect()
+
+
+async def test_unknown_sale_and_bad_token_close_with_clear_codes():
+    unknown = await connect("/ws/sales/999999/")
+    assert (await unknown.receive_output(timeout=2)) == {"type": "websocket.close", "code": CLOSE_UNKNOWN_SALE}
+    sale = await sync_to_async(SaleFactory)(total_stock=1)
+    forged = await connect(f"/ws/sales/{sale.pk}/", token="1:abc:forged")
+    assert (await forged.receive_output(timeout=2)) == {"type": "websocket.close", "code": CLOSE_BAD_TOKEN}
+
+
+async def test_thousand_purchases_in_a_second_are_coalesced():
+    sale = await sync_to_async(SaleFactory)(total_stock=1200, limit_per_buyer=1)
+    viewers = [await connect(f"/ws/sales/{sale.pk}/") for _ in range(3)]
+    for v in viewers:
+        await v.receive_json_from()  # snapshot
+    ticker = StockTicker(interval=0.1)
+    ticker_task = asyncio.create_task(ticker.run())
+
+    @sync_to_async
+    def thousand_purchases_over_a_second():
+        scripts = sync_scripts()
+        started = time.monotonic()
+        for buyer in range(1, 1001):
+            scripts.purchase(sale.pk, buyer, str(uuid.uuid4()), 0, int(time.time()))
+            if buyer % 100 == 0:  # spread over ~1 s
+                time.sleep(max(0.0, started + buyer / 1000 - time.monotonic()))
+
+    started = time.monotonic()
+    await thousand_purchases_over_a_second()
+    elapsed = time.monotonic() - started
+    received = [await drain(v, 0.6) for v in viewers]
+    ticker.stop()
+    await ticker_task
+    print(f"purchases took {elapsed:.2f}s; messages per viewer: {[len(m) for m in received]}")
+    for messages in received:
+        # ~10 a second over the purchases, plus the tick in flight when they ended
+        assert 1 <= len(messages) <= 10 * elapsed + 2, (len(messages), elapsed)
+        assert messages[-1] == {"type": "stock", "sale_id": sale.pk, "remaining": 200, "state": "open"}
+    for v in viewers:
+        await v.disconnect()
+
+
+async def test_sell_out_is_always_delivered():
+    sale = await sync_to_async(SaleFactory)(total_stock=3, limit_per_buyer=1)
+    viewer = await connect(f"/ws/sales/{sale.pk}/")
+    await viewer.receive_json_from()
+    ticker = StockTicker()
+    await ticker.tick()
+    for buyer in (1, 2, 3):
+        await buy(sale, buyer)
+    await ticker.tick()
+    messages = await drain(viewer, 0.5)
+    assert messages[-1] == {"type": "stock", "sale_id": sale.pk, "remaining": 0, "state": "sold_out"}
+    await viewer.disconnect()
+
+
+async def test_order_confirmation_reaches_only_its_buyer():
+    sale = await sync_to_async(SaleFactory)(total_stock=5)
+    alice, bob = await sync_to_async(BuyerFactory)(), await sync_to_async(BuyerFactory)()
+    alice_tab_1 = await connect(f"/ws/sales/{sale.pk}/", mint_token(alice.pk))
+    alice_tab_2 = await connect(f"/ws/sales/{sale.pk}/", mint_token(alice.pk))
+    bob_tab = await connect(f"/ws/sales/{sale.pk}/", mint_token(bob.pk))
+    anonymous = await connect(f"/ws/sales/{sale.pk}/")
+    for tab in (alice_tab_1, alice_tab_2, bob_tab, anonymous):
+        await tab.receive_json_from()  # snapshot
+    order_id = uuid.uuid4()
+    event = OrderEvent(order_id, sale.pk, alice.pk, sale.price, sale.starts_at)
+    await _send_all([Placed(event, 0, 0)])
+    expected = {"type": "order", "order_id": str(order_id), "status": "confirmed"}
+    assert await alice_tab_1.receive_json_from(timeout=2) == expected
+    assert await alice_tab_2.receive_json_from(timeout=2) == expected
+    assert await drain(bob_tab, 0.5) == []
+    assert await drain(anonymous, 0.1) == []
+    for tab in (alice_tab_1, alice_tab_2, bob_tab, anonymous):
+        await tab.disconnect()

@@ -1,0 +1,107 @@
+"""The stock ticker: publishes each running sale's stock to its viewers.
+
+Why a ticker and not a publish per purchase: at the start of a sale thousands
+of purchases a second change the stock, and nobody can read more than a few
+updates a second. Every ``interval`` (0.1 s) the ticker reads the remaining
+stock of the sales that are running or about to, and publishes only what
+changed, so a sale's viewers get at most ~10 messages a second, the newest
+value wins, and the last value (0, sold out, ended) is always sent. The buy
+hot path does no extra work at all.
+
+Published once for the whole site: a Redis lock elects one ticker; further
+copies wait as hot standbys and take over within ``LOCK_TTL`` if it dies.
+"""
+
+import asyncio
+import logging
+import time
+from datetime import timedelta
+
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from django.utils import timezone
+
+from sales import keys, live
+from sales.models import Sale
+from sales.redis_clients import async_redis
+from sales.state import sale_state, to_ms
+
+log = logging.getLogger(__name__)
+
+LOCK_KEY = "stock-ticker:leader"
+LOCK_TTL = 3.0
+SALES_REFRESH = 1.0
+# Sales that ended less than this long ago still get their final "ended" state out.
+ENDED_GRACE = timedelta(seconds=30)
+
+
+@sync_to_async
+def _active_sales() -> dict[int, tuple[int, int]]:
+    """Sale id -> (starts_ms, ends_ms) of sales not long over."""
+    rows = Sale.objects.filter(ends_at__gt=timezone.now() - ENDED_GRACE).values_list("pk", "starts_at", "ends_at")
+    return {pk: (to_ms(starts), to_ms(ends)) for pk, starts, ends in rows}
+
+
+class StockTicker:
+    def __init__(self, interval: float = 0.1):
+        self.interval = interval
+        self.stopping = False
+        self.published: dict[int, tuple[int, str]] = {}
+        self._sales: dict[int, tuple[int, int]] = {}
+        self._sales_loaded_at = 0.0
+        self.messages_sent = 0
+
+    def stop(self, *_args) -> None:
+        self.stopping = True
+
+    async def tick(self) -> int:
+        """Publish what changed since the last tick; returns how many sales changed."""
+        now = time.monotonic()
+        if now - self._sales_loaded_at > SALES_REFRESH:
+            self._sales = await _active_sales()
+            self._sales_loaded_at = now
+        if not self._sales:
+            return 0
+        client, _ = async_redis()
+        ids = list(self._sales)
+        values = await client.mget([keys.stock(sale_id) for sale_id in ids])
+        now_ms = int(time.time() * 1000)
+        layer = get_channel_layer()
+        changed = 0
+        for sale_id, raw in zip(ids, values, strict=True):
+            if raw is None:
+                continue
+            remaining = int(raw)
+            starts_ms, ends_ms = self._sales[sale_id]
+            current = (remaining, sale_state(now_ms, starts_ms, ends_ms, remaining))
+            if self.published.get(sale_id) == current:
+                continue
+            self.published[sale_id] = current
+            payload = live.stock_payload(sale_id, *current)
+            await layer.group_send(live.sale_group(sale_id), live.group_message(payload))
+            self.messages_sent += 1
+            changed += 1
+        return changed
+
+    async def run(self) -> None:
+        client, _ = async_redis()
+        lock = client.lock(LOCK_KEY, timeout=LOCK_TTL)
+        leading = False
+        while not self.stopping:
+            started = time.monotonic()
+            try:
+                if leading:
+                    leading = await lock.reacquire()
+                else:
+                    leading = await lock.acquire(blocking=False)
+                    if leading:
+                        log.info("stock ticker: leading")
+                        self.published.clear()
+                if leading:
+                    await self.tick()
+            except Exception:
+                log.exception("stock ticker: tick failed")
+                leading = False
+            await asyncio.sleep(max(0.0, self.interval - (time.monotonic() - started)))
+        if leading:
+            await lock.release()
