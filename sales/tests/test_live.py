@@ -78,7 +78,7 @@ async def test_thousand_purchases_in_a_second_are_coalesced():
     ticker = StockTicker(interval=0.1)
     ticker_task = asyncio.create_task(ticker.run())
 
-    @sync_to_async
+    @sync_to_async(thread_sensitive=False)  # concurrent with the ticker, like real buyers
     def thousand_purchases_over_a_second():
         scripts = sync_scripts()
         started = time.monotonic()
@@ -96,7 +96,7 @@ async def test_thousand_purchases_in_a_second_are_coalesced():
     print(f"purchases took {elapsed:.2f}s; messages per viewer: {[len(m) for m in received]}")
     for messages in received:
         # ~10 a second over the purchases, plus the tick in flight when they ended
-        assert 1 <= len(messages) <= 10 * elapsed + 2, (len(messages), elapsed)
+        assert 5 <= len(messages) <= 10 * elapsed + 2, (len(messages), elapsed)
         assert messages[-1] == {"type": "stock", "sale_id": sale.pk, "remaining": 200, "state": "open"}
     for v in viewers:
         await v.disconnect()
