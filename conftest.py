@@ -111,12 +111,12 @@ def run_manage(*args, timeout: float = 120, **env) -> subprocess.CompletedProces
     )
 
 
-class OrderConsumerProcess:
-    """``manage.py consume_orders`` as a real child process."""
+class ManageProcess:
+    """A long-running ``manage.py`` command as a real child process."""
 
-    def __init__(self, *args, **env):
+    def __init__(self, command: str, *args, **env):
         self.proc = subprocess.Popen(
-            [sys.executable, "manage.py", "consume_orders", *args],
+            [sys.executable, "manage.py", command, *args],
             cwd=ROOT,
             env=subprocess_env(**env),
             stdout=subprocess.PIPE,
@@ -129,6 +129,13 @@ class OrderConsumerProcess:
         self.proc.terminate()
         out, _ = self.proc.communicate(timeout=timeout)
         return self.proc.returncode, out
+
+
+class OrderConsumerProcess(ManageProcess):
+    """``manage.py consume_orders`` as a real child process."""
+
+    def __init__(self, *args, **env):
+        super().__init__("consume_orders", *args, **env)
 
 
 def wait_until(predicate, timeout: float, interval: float = 0.1):

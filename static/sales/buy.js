@@ -1,5 +1,6 @@
-// Buy page: countdown, remaining stock, the Buy button and the order's status.
-// Stock is polled once a second for now; live updates come over websockets later.
+// Buy page: countdown, live remaining stock, the Buy button, the order's status.
+// Stock and order confirmations are pushed over /ws/sales/<id>/; only while
+// that socket is down does the page poll, and it reconnects with backoff.
 (function () {
   "use strict";
   const root = document.getElementById("sale");
@@ -11,6 +12,10 @@
   const button = el("buy");
   let state = el("state").textContent;
   let clicked = false;
+  let myOrder = null;
+  let socket = null;
+  let pollTimer = null;
+  let backoff = 500;
 
   const messages = {
     reserved: "Reserved! Your order is being written…",
@@ -28,41 +33,64 @@
     el("state").className = "state-" + state;
     const now = Date.now();
     if (now < startsAt) {
-      const s = Math.ceil((startsAt - now) / 1000);
-      el("countdown").textContent = "Starts in " + s + " s";
+      el("countdown").textContent = "Starts in " + Math.ceil((startsAt - now) / 1000) + " s";
     } else if (now < endsAt) {
-      el("countdown").textContent = "On sale now";
+      el("countdown").textContent = state === "sold_out" ? "Sold out" : "On sale now";
     } else {
       el("countdown").textContent = "Ended";
     }
-    if (button) {
-      button.disabled = clicked || state !== "open" || now < startsAt || now >= endsAt;
-    }
+    if (state === "upcoming" && now >= startsAt && now < endsAt) state = "open";
+    if (button) button.disabled = clicked || state !== "open" || now < startsAt || now >= endsAt;
+    root.dataset.live = socket && socket.readyState === WebSocket.OPEN ? "yes" : "no";
   }
 
-  async function refreshStock() {
+  function showStock(remaining, newState) {
+    el("remaining").textContent = remaining;
+    state = newState;
+    render();
+  }
+
+  function showOrder(orderId, status) {
+    if (orderId !== myOrder) return;
+    el("order").textContent = "Order " + orderId + ": " + status;
+    el("order").dataset.status = status;
+  }
+
+  // --- fallback polling, only while the socket is down ---------------------
+  async function poll() {
     try {
       const r = await fetch("/api/sales/" + saleId, { cache: "no-store" });
       if (r.ok) {
         const s = await r.json();
-        el("remaining").textContent = s.remaining;
-        state = s.state;
+        showStock(s.remaining, s.state);
       }
-    } catch (e) { /* keep the last value; next tick tries again */ }
-    render();
+      if (myOrder && token && el("order").dataset.status !== "confirmed") {
+        const o = await fetch("/api/orders/" + myOrder, { headers: { Authorization: "Bearer " + token }, cache: "no-store" });
+        if (o.ok) showOrder(myOrder, (await o.json()).status);
+      }
+    } catch (e) { /* keep the last values */ }
   }
+  function startPolling() { if (!pollTimer) { poll(); pollTimer = setInterval(poll, 1000); } }
+  function stopPolling() { clearInterval(pollTimer); pollTimer = null; }
 
-  async function followOrder(orderId) {
-    el("order").textContent = "Order " + orderId + ": pending";
-    for (let i = 0; i < 120; i++) {
-      const r = await fetch("/api/orders/" + orderId, { headers: { Authorization: "Bearer " + token }, cache: "no-store" });
-      if (r.ok) {
-        const o = await r.json();
-        el("order").textContent = "Order " + orderId + ": " + o.status;
-        if (o.status === "confirmed") return;
-      }
-      await new Promise((done) => setTimeout(done, 1000));
-    }
+  // --- the live socket -------------------------------------------------------
+  function connect() {
+    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    const query = token ? "?token=" + encodeURIComponent(token) : "";
+    socket = new WebSocket(scheme + location.host + "/ws/sales/" + saleId + "/" + query);
+    socket.onopen = () => { backoff = 500; stopPolling(); render(); };
+    socket.onmessage = (event) => {
+      const m = JSON.parse(event.data);
+      if (m.type === "stock") showStock(m.remaining, m.state);
+      else if (m.type === "order") showOrder(m.order_id, m.status);
+    };
+    socket.onclose = (event) => {
+      render();
+      if (event.code === 4404) return; // no such sale: nothing to wait for
+      startPolling();
+      setTimeout(connect, backoff + Math.random() * backoff);
+      backoff = Math.min(backoff * 2, 15000);
+    };
   }
 
   async function buy() {
@@ -79,11 +107,15 @@
     } catch (e) {
       body = { status: "retry" };
     }
-    el("outcome").textContent = messages[body.status] || ("Error: " + (body.detail || body.status));
+    el("outcome").textContent = messages[body.status] || "Error: " + (body.detail || body.status);
     el("outcome").dataset.status = body.status;
     if (typeof body.remaining === "number") el("remaining").textContent = body.remaining;
     if (body.status === "reserved") {
-      followOrder(body.order_id);
+      myOrder = body.order_id;
+      showOrder(myOrder, "pending");
+      // The confirmation may have been pushed before we knew the id: ask once.
+      const o = await fetch("/api/orders/" + myOrder, { headers: { Authorization: "Bearer " + token }, cache: "no-store" });
+      if (o.ok && (await o.json()).status === "confirmed") showOrder(myOrder, "confirmed");
     } else if (body.status === "retry" || body.status === "rate_limited") {
       clicked = false; // the click was not taken: the buyer may try again
     }
@@ -92,7 +124,6 @@
 
   if (button) button.addEventListener("click", buy);
   render();
-  refreshStock();
-  setInterval(refreshStock, 1000);
+  connect();
   setInterval(render, 250);
 })();

@@ -1,0 +1,110 @@
+"""Two buyers in a real headless Chromium (Debian's), on the real stack.
+
+Screenshots go to ``artifacts/browser/``.
+"""
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import ROOT, ManageProcess, OrderConsumerProcess
+from sales.buyers import create_buyers, mint_token
+from sales.tests.factories import SaleFactory
+
+CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+SHOTS = ROOT / "artifacts" / "browser"
+TIMEOUT_MS = 15_000
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: scripts/test installs Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def workers(live_site):
+    """The stock ticker and the order consumer, as ``scripts/run`` starts them."""
+    ticker = ManageProcess("publish_stock")
+    consumer = OrderConsumerProcess("--group", f"browser-{uuid.uuid4().hex[:8]}")
+    yield
+    for process in (ticker, consumer):
+        code, out = process.stop()
+        assert code == 0, out
+
+
+@pytest.fixture
+def sale_and_token(live_site):
+    """Made before the browser starts: Playwright's sync API runs an event loop
+    on this thread, where Django refuses ORM calls."""
+    sale = SaleFactory(total_stock=2, limit_per_buyer=1, title="Browser test sneakers")
+    [carol] = create_buyers(1)
+    return sale, mint_token(carol)
+
+
+def shot(page, name):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def open_as_guest(browser, url):
+    page = browser.new_context().new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(url)
+    page.click("#guest")
+    page.wait_for_selector("#buy")
+    page.wait_for_function("document.getElementById('sale').dataset.live === 'yes'")
+    return page
+
+
+def test_two_buyers_see_live_stock_confirmation_and_sell_out(live_site, workers, sale_and_token, browser):
+    from playwright.sync_api import expect
+
+    sale, carol_token = sale_and_token
+    url = f"{live_site.url}/sales/{sale.pk}/"
+    alice = open_as_guest(browser, url)
+    bob = open_as_guest(browser, url)
+    expect(alice.locator("#remaining")).to_have_text("2")
+    expect(bob.locator("#buy")).to_be_enabled()
+    shot(bob, "1-before")
+
+    alice.click("#buy")
+    expect(alice.locator("#outcome")).to_have_attribute("data-status", "reserved")
+    expect(bob.locator("#remaining")).to_have_text("1")  # pushed, no reload
+    expect(alice.locator("#order")).to_have_attribute("data-status", "confirmed")
+    shot(alice, "2-alice-confirmed")
+    shot(bob, "2-bob-sees-one-left")
+
+    last = httpx.post(f"{live_site.url}/api/sales/{sale.pk}/buy", headers={"Authorization": f"Bearer {carol_token}"})
+    assert last.status_code == 201, last.text
+
+    for page in (alice, bob):
+        expect(page.locator("#remaining")).to_have_text("0")
+        expect(page.locator("#state")).to_have_text("sold_out")
+        expect(page.locator("#buy")).to_be_disabled()
+    shot(alice, "3-alice-sold-out")
+    shot(bob, "3-bob-sold-out")
