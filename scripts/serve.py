@@ -9,6 +9,7 @@ core. Ctrl-C or SIGTERM stops everything; each child finishes what it has.
 
 import argparse
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -38,6 +39,10 @@ def main() -> int:
     args = parser.parse_args()
     if args.web_processes < 1 or args.consumers < 0:
         parser.error("--web-processes must be >= 1 and --consumers >= 0")
+
+    # Every websocket viewer is an open file in a daphne process.
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -149,7 +149,9 @@ def nice_step(span: float, buckets: int = 120) -> float:
 def time_series(rec: Recording, until: float | None = None) -> TimeSeries:
     """Answers per bucket and status, requests sent, p50/p99 latency per bucket."""
     n = len(rec.category)
-    end = until if until is not None else max((s + lat for s, lat in zip(rec.sent, rec.latency, strict=True)), default=0)
+    if until is None:
+        until = max((s + lat for s, lat in zip(rec.sent, rec.latency, strict=True)), default=0.0)
+    end = until
     start = min(0.0, min(rec.sent, default=0.0))
     step = nice_step(end - start)
     size = max(1, math.ceil((end - start) / step) + 1)
@@ -192,4 +194,3 @@ def latency_histogram(rec: Recording, bins_per_decade: int = 10) -> list[tuple[f
     return [
         (10 ** ((lo + i) / bins_per_decade), 10 ** ((lo + i + 1) / bins_per_decade), c) for i, c in enumerate(counts)
     ]
-

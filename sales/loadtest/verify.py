@@ -55,7 +55,8 @@ class Verification:
         return all(c.passed for c in self.checks)
 
     def to_json(self) -> dict:
-        return {"passed": self.passed, "rows": self.rows, "checks": [asdict(c) for c in self.checks], "notes": self.notes}
+        checks = [asdict(c) for c in self.checks]
+        return {"passed": self.passed, "rows": self.rows, "checks": checks, "notes": self.notes}
 
 
 def _ids(ids) -> str:
@@ -88,8 +89,8 @@ def verify(answers: Answers) -> Verification:
         taken_text, taken = "sale not in Redis", None
     else:
         taken = int(total) - int(left) - answers.baseline_units_sold
-        taken_text = f"units taken from Redis {taken} (total {int(total)} − stock {int(left)}"
-        taken_text += f" − {answers.baseline_units_sold} sold before)" if answers.baseline_units_sold else ")"
+        taken_text = f"units taken from Redis {taken} (total {int(total)} - stock {int(left)}"
+        taken_text += f" - {answers.baseline_units_sold} sold before)" if answers.baseline_units_sold else ")"
     checks.append(
         Check(
             "confirmed rows = reserved answers = units taken",

@@ -1,0 +1,200 @@
+#!/usr/bin/env python
+"""Fan-out benchmark: N websocket viewers on one sale while purchases run.
+
+Run against the site of ``scripts/run`` (N daphne processes + the stock ticker):
+
+    python bench/fanout.py --viewers 1000 5000 10000
+
+For each N it opens N viewers on a fresh sale, runs purchases over HTTP for a
+few seconds (then buys the rest so the sale sells out), and prints: viewers
+connected, updates received per viewer (median, max), the delay from a stock
+change to its receipt (p50/p99), and how many viewers received the final value.
+
+The delay of a message with ``remaining = r`` is measured from the moment the
+request that took stock to ``r`` was *sent* (the change happened between send
+and answer), so it is an upper bound that includes the buy's own latency.
+"""
+
+import argparse
+import asyncio
+import os
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "seckill_site.settings")
+
+
+def setup_django():
+    import django
+
+    django.setup()
+
+
+def percentile(values, q):
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
+
+
+class Viewer:
+    def __init__(self):
+        self.messages: list[tuple[float, int, str]] = []
+        self.connected = False
+
+
+async def watch(session, url, viewer: Viewer, ready: asyncio.Event, stop: asyncio.Event):
+    try:
+        async with session.ws_connect(url, heartbeat=None, timeout=aiohttp.ClientWSTimeout(ws_close=5)) as ws:
+            viewer.connected = True
+            ready.set()
+            while not stop.is_set():
+                try:
+                    msg = await asyncio.wait_for(ws.receive(), timeout=0.5)
+                except TimeoutError:
+                    continue
+                if msg.type != aiohttp.WSMsgType.TEXT:
+                    break
+                data = msg.json()
+                if data.get("type") == "stock":
+                    viewer.messages.append((time.monotonic(), data["remaining"], data["state"]))
+    except (aiohttp.ClientError, OSError, TimeoutError):
+        pass
+
+
+async def buy_loop(session, url, tokens, rate, seconds, changes: dict[int, float]):
+    """Buy at ``rate``/s for ``seconds``; record when each remaining value was sent for."""
+    interval = 1 / rate
+    started = time.monotonic()
+    pending = set()
+
+    async def one(token):
+        sent = time.monotonic()
+        async with session.post(url, headers={"Authorization": f"Bearer {token}"}) as r:
+            body = await r.json()
+        if body.get("status") == "reserved":
+            changes.setdefault(body["remaining"], sent)
+
+    for i, token in enumerate(tokens):
+        due = started + i * interval
+        if due - started > seconds:
+            break
+        await asyncio.sleep(max(0.0, due - time.monotonic()))
+        pending.add(asyncio.create_task(one(token)))
+    await asyncio.gather(*pending, return_exceptions=True)
+    return tokens[i:]
+
+
+async def run_one(base, ws_base, n_viewers, stock, rate, seconds):
+    from asgiref.sync import sync_to_async
+
+    from sales.buyers import create_buyers, mint_token
+    from sales.redis_clients import sync_redis
+    from sales.services import create_sale
+
+    @sync_to_async
+    def prepare():
+        from decimal import Decimal
+
+        sale = create_sale(title=f"fan-out {n_viewers}", stock=stock, price=Decimal("1.00"))
+        tokens = [mint_token(b) for b in create_buyers(stock + 50)]
+        return sale.pk, tokens
+
+    sale_id, tokens = await prepare()
+    viewers = [Viewer() for _ in range(n_viewers)]
+    stop = asyncio.Event()
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        tasks = []
+        for i, viewer in enumerate(viewers):
+            ready = asyncio.Event()
+            tasks.append(asyncio.create_task(watch(session, f"{ws_base}/ws/sales/{sale_id}/", viewer, ready, stop)))
+            if i % 200 == 199:
+                await asyncio.sleep(0.05)  # don't SYN-flood our own listen queue
+        deadline = time.monotonic() + 60
+        while sum(v.connected for v in viewers) < n_viewers and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(1.0)
+        connected = sum(v.connected for v in viewers)
+        for v in viewers:
+            v.messages.clear()  # count only what the purchases cause
+
+        changes: dict[int, float] = {}
+        buy_url = f"{base}/api/sales/{sale_id}/buy"
+        buy_session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100))
+        rest = await buy_loop(buy_session, buy_url, tokens, rate, seconds, changes)
+        # Sell out the rest quickly so the final value is 0 / sold_out.
+        sem = asyncio.Semaphore(50)
+
+        async def finish(token):
+            async with sem:
+                sent = time.monotonic()
+                async with buy_session.post(buy_url, headers={"Authorization": f"Bearer {token}"}) as r:
+                    body = await r.json()
+                if body.get("status") == "reserved":
+                    changes.setdefault(body["remaining"], sent)
+
+        await asyncio.gather(*(finish(t) for t in rest))
+        await buy_session.close()
+        purchase_seconds = max(changes.values()) - min(changes.values()) if changes else 0
+        await asyncio.sleep(3)  # let the last tick arrive everywhere
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    final = int(sync_redis().get(f"{{sale:{sale_id}}}:stock"))
+    delays, per_viewer, got_final = [], [], 0
+    for v in viewers:
+        if not v.connected:
+            continue
+        per_viewer.append(len(v.messages))
+        for received, remaining, _state in v.messages:
+            if remaining in changes:
+                delays.append((received - changes[remaining]) * 1000)
+        if v.messages and v.messages[-1][1] == final and v.messages[-1][2] == "sold_out":
+            got_final += 1
+    return {
+        "viewers": n_viewers,
+        "connected": connected,
+        "purchase_seconds": purchase_seconds,
+        "updates_median": statistics.median(per_viewer) if per_viewer else 0,
+        "updates_max": max(per_viewer) if per_viewer else 0,
+        "delay_p50_ms": percentile(delays, 50),
+        "delay_p99_ms": percentile(delays, 99),
+        "final_value_received": got_final,
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default="http://127.0.0.1:8000")
+    parser.add_argument("--viewers", type=int, nargs="+", default=[1000, 5000])
+    parser.add_argument("--stock", type=int, default=2000)
+    parser.add_argument("--rate", type=int, default=300, help="purchases per second while measuring")
+    parser.add_argument("--seconds", type=float, default=5)
+    args = parser.parse_args()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    setup_django()
+    ws_base = args.url.replace("http", "ws", 1)
+    print(
+        f"{'viewers':>8} {'connected':>9} {'buy s':>6} {'upd/viewer med':>14} {'max':>4} "
+        f"{'p50 ms':>7} {'p99 ms':>7} {'got final':>10}"
+    )
+    for n in args.viewers:
+        r = asyncio.run(run_one(args.url, ws_base, n, args.stock, args.rate, args.seconds))
+        print(
+            f"{r['viewers']:>8} {r['connected']:>9} {r['purchase_seconds']:>6.1f} {r['updates_median']:>14} "
+            f"{r['updates_max']:>4} {r['delay_p50_ms']:>7.0f} {r['delay_p99_ms']:>7.0f} "
+            f"{r['final_value_received']:>6}/{r['connected']}",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()

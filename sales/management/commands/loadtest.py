@@ -1,0 +1,130 @@
+import json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from rich.console import Console
+
+from sales.loadtest.client import SiteMismatch
+from sales.loadtest.report import print_summary, print_verification, result_to_json, write_json
+from sales.loadtest.runner import run_loadtest
+from sales.loadtest.scenarios import DEFAULT_URL, SCENARIOS, build_config
+from sales.loadtest.verify import Answers, verify
+
+
+class Command(BaseCommand):
+    help = (
+        "Drive a running site over HTTP like a crowd of buyers, then wait for consume_orders and verify that "
+        "answers, Redis and the order rows agree. The site must use the same Redis and database as this command. "
+        "Exits with status 1 when an invariant fails."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--url", default=None, help=f"Base URL of the running site (default {DEFAULT_URL}).")
+        parser.add_argument(
+            "--scenario",
+            choices=sorted(SCENARIOS),
+            help="Preset: seed = stock 1000, 2000 buyers over 5 s; stampede = stock 10,000, 100,000 buyers at "
+            "once. Options given explicitly override the preset's values.",
+        )
+        target = parser.add_mutually_exclusive_group()
+        target.add_argument("--sale", type=int, dest="sale_id", help="Use this existing, open sale.")
+        target.add_argument(
+            "--stock", type=int, help="Create a fresh sale with this many units for the run (default 100)."
+        )
+        parser.add_argument("--limit-per-buyer", type=int, help="Units one buyer may take in a fresh sale (default 1).")
+        parser.add_argument(
+            "--start-in",
+            type=float,
+            help="Seconds between the buyers being ready and the fresh sale's start (default 3).",
+        )
+        parser.add_argument("--buyers", type=int, help="Distinct buyers, created in bulk with tokens (default 300).")
+        parser.add_argument(
+            "--ramp",
+            type=float,
+            help="Seconds over which the buyers' first requests are spread evenly; 0 = all at once (default 0).",
+        )
+        parser.add_argument("--concurrency", type=int, help="Open connections, i.e. requests in flight (default 64).")
+        parser.add_argument(
+            "--attempts",
+            type=int,
+            help="Requests per buyer, one after the other, to exercise the per-buyer and rate limits (default 1).",
+        )
+        parser.add_argument("--timeout", type=float, help="Seconds one request may take (default 10).")
+        parser.add_argument(
+            "--drain-timeout",
+            type=float,
+            help="Seconds to wait for consume_orders to write every reserved order (default 60).",
+        )
+        parser.add_argument(
+            "--no-warmup",
+            dest="warmup",
+            action="store_const",
+            const=False,
+            help="Do not open the connections before the sale starts.",
+        )
+        parser.add_argument("--report", metavar="FILE.html", help="Write a self-contained HTML report with charts.")
+        parser.add_argument("--json", metavar="FILE", help="Write every figure, and the answers, as JSON.")
+        parser.add_argument(
+            "--verify-from",
+            metavar="FILE",
+            help="Send nothing: verify again the run saved in this --json file (e.g. after the consumer caught up).",
+        )
+
+    def handle(self, *args, verify_from=None, **options):
+        console = Console(file=self.stdout._out, width=None if self.stdout.isatty() else 130)
+        if verify_from:
+            return self.verify_again(console, verify_from)
+        explicit = {k: options[k] for k in _SETTINGS if k in options}
+        try:
+            config = build_config(options["scenario"], **explicit)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        problems = config.problems()
+        if problems:
+            raise CommandError("; ".join(problems))
+        try:
+            result = run_loadtest(config, console)
+        except (SiteMismatch, LookupError, ValueError) as exc:
+            raise CommandError(str(exc)) from None
+        print_summary(console, result)
+        if config.json or config.report:
+            data = result_to_json(result)
+            if config.json:
+                write_json(config.json, data)
+                console.print(f"JSON written to {config.json}", highlight=False)
+            if config.report:
+                from sales.loadtest.html_report import write_report
+
+                write_report(config.report, data)
+                console.print(f"report written to {config.report}", highlight=False)
+        if not result.verification.passed:
+            raise CommandError("verification failed")
+
+    def verify_again(self, console: Console, path: str) -> None:
+        try:
+            data = json.loads(Path(path).read_text())
+            answers = Answers.from_json(data["answers"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise CommandError(f"cannot read a load-test result from {path}: {exc}") from None
+        verification = verify(answers)
+        print_verification(console, verification)
+        if not verification.passed:
+            raise CommandError("verification failed")
+
+
+_SETTINGS = (
+    "url",
+    "sale_id",
+    "stock",
+    "limit_per_buyer",
+    "start_in",
+    "buyers",
+    "ramp",
+    "concurrency",
+    "attempts",
+    "timeout",
+    "drain_timeout",
+    "warmup",
+    "report",
+    "json",
+)
