@@ -7,9 +7,13 @@ this run. The values go into ``os.environ`` so that the daphne and
 
 import os
 import uuid
+from urllib.parse import urlparse
 
 _run = os.environ.setdefault("SECKILL_TEST_RUN", uuid.uuid4().hex[:8])
-os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6380/1")
+# Tests flush their Redis database: never db 0, where the site keeps its data.
+_redis = urlparse(os.environ.get("REDIS_URL", "redis://127.0.0.1:6380/0"))
+if _redis.path in ("", "/", "/0"):
+    os.environ["REDIS_URL"] = _redis._replace(path="/1").geturl()
 os.environ.setdefault("ORDERS_TOPIC", f"orders-test-{_run}")
 os.environ.setdefault("ORDERS_DLQ_TOPIC", f"orders-test-{_run}.dlq")
 os.environ.setdefault("ORDERS_CONSUMER_GROUP", f"seckill-test-{_run}")
