@@ -178,7 +178,7 @@ def main():
     parser.add_argument("--rate", type=int, default=300, help="purchases per second while measuring")
     parser.add_argument("--seconds", type=float, default=5)
     args = parser.parse_args()
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     setup_django()
     ws_base = args.url.replace("http", "ws", 1)

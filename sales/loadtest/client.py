@@ -128,7 +128,10 @@ async def _warm_up(session: aiohttp.ClientSession, plan: LoadPlan) -> int:
             await response.read()
             return response.status
 
-    status = await get()
+    try:
+        status = await get()
+    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        raise SiteMismatch(f"cannot reach {plan.sale_url}: {exc}") from None
     if status == 404:
         raise SiteMismatch(
             f"{plan.sale_url} answered 404: the site does not know sale {plan.sale_id}. "

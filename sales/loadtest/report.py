@@ -34,6 +34,10 @@ def summary_rows(summary: Summary, generator=None, phases=None) -> list[tuple[st
         ("latency p90", ms(summary.latency["p90"])),
         ("latency p99", ms(summary.latency["p99"])),
         ("latency max", ms(summary.latency["max"])),
+        *(
+            (f"  {status.replace('_', ' ')} p50 / p99", f"{ms(lat['p50'])} / {ms(lat['p99'])}")
+            for status, lat in summary.latency_by_status.items()
+        ),
         ("first request → sell-out", secs(summary.sell_out_at) if summary.sell_out_at is not None else "not sold out"),
         ("all rows in DB after the last answer", _rows_after(summary)),
     ]
@@ -64,15 +68,13 @@ def print_summary(console: Console, result) -> None:
 
 
 def print_verification(console: Console, verification: Verification) -> None:
-    table = Table(title="Verification", title_justify="left")
-    table.add_column("invariant")
-    table.add_column("result")
-    table.add_column("numbers")
+    """One line per invariant (plain lines, not a table, so that they never wrap mid-number)."""
+    console.print("[bold]Verification[/]")
     for check in verification.checks:
-        table.add_row(check.name, "[green]PASS[/]" if check.passed else "[bold red]FAIL[/]", check.detail)
-    console.print(table)
+        mark = "[green]PASS[/]" if check.passed else "[bold red]FAIL[/]"
+        console.print(f"  {mark}  {check.name}: {check.detail}", highlight=False, soft_wrap=True)
     for note in verification.notes:
-        console.print(f"note: {note}", highlight=False)
+        console.print(f"  note: {note}", highlight=False, soft_wrap=True)
     console.print("[green]all invariants hold[/]" if verification.passed else "[bold red]VERIFICATION FAILED[/]")
 
 
@@ -98,6 +100,7 @@ def result_to_json(result) -> dict:
             "saturated": result.generator.saturated,
         },
         "phases": result.phases,
+        "summary_rows": summary_rows(result.summary, result.generator, result.phases),
         "verification": result.verification.to_json(),
         "time_series": asdict(series),
         "latency_histogram": latency_histogram(result.recording),

@@ -72,6 +72,7 @@ class Summary:
     last_answer_at: float | None
     last_reserved_at: float | None
     rows_complete_at: float | None = None
+    latency_by_status: dict[str, dict[str, float | None]] = field(default_factory=dict)
     details: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -100,6 +101,12 @@ def summarize(rec: Recording) -> Summary:
             first_sold_out = at
     answered_latency.sort()
     answered = len(answered_latency)
+    by_status: dict[str, list[float]] = {}
+    for lat, cat in zip(rec.latency, rec.category, strict=True):
+        if cat != NETWORK_ERROR:
+            by_status.setdefault(CATEGORIES[cat], []).append(lat)
+    for values in by_status.values():
+        values.sort()
     duration = (last_answer - first_sent) if last_answer is not None else 0.0
     sold_out_answers = [at for _, _, remaining, at in rec.reserved if remaining == 0]
     sell_out = min(sold_out_answers) if sold_out_answers else first_sold_out
@@ -119,6 +126,10 @@ def summarize(rec: Recording) -> Summary:
         last_answer_at=last_answer,
         last_reserved_at=max((at for *_, at in rec.reserved), default=None),
         details=dict(rec.details.most_common()),
+        latency_by_status={
+            status: {"p50": percentile(v, 50), "p99": percentile(v, 99), "max": v[-1]}
+            for status, v in by_status.items()
+        },
     )
 
 
