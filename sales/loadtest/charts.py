@@ -81,9 +81,11 @@ class Frame:
 
     def marker(self, x_value: float, label: str) -> list[str]:
         x = self.x(x_value)
+        right = x > LEFT + self.w * 0.85  # label on the left of the line, clear of the legend
         return [
             f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{TOP}" y2="{TOP + self.h}" class="marker"/>',
-            f'<text x="{x + 3:.1f}" y="{TOP + 10}" class="marker-label">{escape(label)}</text>',
+            f'<text x="{x - 3 if right else x + 3:.1f}" y="{TOP + 10}" class="marker-label" '
+            f'text-anchor="{"end" if right else "start"}">{escape(label)}</text>',
         ]
 
 

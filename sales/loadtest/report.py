@@ -39,7 +39,8 @@ def summary_rows(summary: Summary, generator=None, phases=None) -> list[tuple[st
             for status, lat in summary.latency_by_status.items()
         ),
         ("first request → sell-out", secs(summary.sell_out_at) if summary.sell_out_at is not None else "not sold out"),
-        ("all rows in DB after the last answer", _rows_after(summary)),
+        ("all rows in DB after the last answer", _rows_after(summary.rows_after_last_answer)),
+        ("all rows in DB after the last reserved answer", _rows_after(summary.rows_after_last_reserved)),
     ]
     if summary.details:
         rows.append(("other answers", ", ".join(f"{k}: {v:,}" for k, v in summary.details.items())))
@@ -50,8 +51,7 @@ def summary_rows(summary: Summary, generator=None, phases=None) -> list[tuple[st
     return rows
 
 
-def _rows_after(summary: Summary) -> str:
-    after = summary.rows_after_last_answer
+def _rows_after(after: float | None) -> str:
     if after is None:
         return "not all rows within the drain time-out"
     return f"≤ {after:.2f} s" if after > 0 else "already there at the last answer"
@@ -93,6 +93,7 @@ def result_to_json(result) -> dict:
         "summary": {
             **asdict(result.summary),
             "rows_after_last_answer": result.summary.rows_after_last_answer,
+            "rows_after_last_reserved": result.summary.rows_after_last_reserved,
         },
         "generator": {
             **asdict(result.generator),

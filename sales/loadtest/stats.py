@@ -43,8 +43,13 @@ class Generator:
     def verdict(self) -> str:
         lag = f"{self.loop_lag_p90 * 1000:.0f} ms" if self.loop_lag_p90 is not None else "n/a"
         text = f"generator used {self.cpu_ratio:.0%} of one core; event-loop lag p90 {lag}"
+        if self.cpu_ratio >= SATURATED_CPU_RATIO:
+            return text + " — SATURATED: the generator's own CPU limited the rate and inflated latency"
         if self.saturated:
-            return text + " — SATURATED: the generator, not only the site, limited the rate and inflated latency"
+            return (
+                text + " — CONTENDED: its event loop ran late with CPU to spare, so the cores are busy "
+                "(site and generator share them); latencies include that wait"
+            )
         return text + " — not saturated"
 
 
@@ -80,6 +85,12 @@ class Summary:
         if self.rows_complete_at is None or self.last_answer_at is None:
             return None
         return max(0.0, self.rows_complete_at - self.last_answer_at)
+
+    @property
+    def rows_after_last_reserved(self) -> float | None:
+        if self.rows_complete_at is None or self.last_reserved_at is None:
+            return None
+        return max(0.0, self.rows_complete_at - self.last_reserved_at)
 
 
 def summarize(rec: Recording) -> Summary:
