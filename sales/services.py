@@ -33,7 +33,7 @@ def validate_total_stock(sale: Sale, new_total: int) -> None:
         return
     sold = units_sold(sale)
     if new_total < sold:
-        raise ValidationError({"total_stock": f"{sold} units are already sold; the stock cannot go below that."})
+        raise ValidationError(f"{sold} units are already sold; the stock cannot go below that.", code="below_sold")
 
 
 @transaction.atomic
