@@ -1,7 +1,9 @@
 -- wrk script: POST /api/sales/<id>/buy with bearer tokens rotated over many buyers.
 --
---   wrk -t2 -c64 -d10s -s bench/wrk_buy.lua http://127.0.0.1:8000 -- SALE_ID TOKENS_FILE
+--   wrk -t2 -c64 -d10s -s bench/wrk_buy.lua http://127.0.0.1:8000 -- SALE_ID TOKENS_FILE [PREFIX]
 --
+-- PREFIX is the path before the sale id, "/api/sales/" (the hot path) unless
+-- given; the Django-view comparison uses "/bench/sales/".
 -- TOKENS_FILE has one token per line. Each wrk thread starts at its own offset
 -- and walks the list, so consecutive requests come from different buyers (with
 -- enough buyers no one hits the per-buyer rate limit). At the end the answers
@@ -18,8 +20,8 @@ function setup(thread)
 end
 
 function init(args)
-  local sale, file = args[1], args[2]
-  path = "/api/sales/" .. sale .. "/buy"
+  local sale, file, prefix = args[1], args[2], args[3] or "/api/sales/"
+  path = prefix .. sale .. "/buy"
   tokens = {}
   for line in io.lines(file) do
     if #line > 0 then tokens[#tokens + 1] = line end

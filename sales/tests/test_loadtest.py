@@ -14,8 +14,6 @@ from conftest import OrderConsumerProcess, run_manage
 from orders.models import Order
 from sales.loadtest.scenarios import SCENARIOS, build_config
 
-pytestmark = pytest.mark.slow
-
 
 @pytest.fixture
 def consumer(live_site):
@@ -35,6 +33,7 @@ def loadtest(site, tmp_path, *args) -> tuple[dict, str]:
     return json.loads(path.read_text()), out.getvalue()
 
 
+@pytest.mark.slow
 def test_small_run_sells_exactly_the_stock_and_verifies(live_site, consumer, tmp_path):
     report = tmp_path / "report.html"
     result, out = loadtest(
@@ -67,6 +66,7 @@ def test_small_run_sells_exactly_the_stock_and_verifies(live_site, consumer, tmp
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//|@import|<script""", html)  # nothing fetched
 
 
+@pytest.mark.slow
 def test_verification_fails_on_a_missing_or_an_extra_row(live_site, consumer, tmp_path):
     result, _ = loadtest(live_site, tmp_path, "--stock", "10", "--buyers", "30")
     assert result["verification"]["passed"]

@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""Kafka produce → acknowledgement latency of the project's producer, alone.
+
+    python bench/producer_latency.py [RATE] [COUNT]
+
+Sends COUNT events at RATE per second through ``orders.producer.OrderEventProducer``
+with ``producer_config()``, then with a few overrides (``linger.ms`` 0, Nagle off),
+to a throwaway topic, and prints the percentiles of the time until each event's
+delivery report. Tells how much of the reserve path's latency is the broker's.
+"""
+
+import asyncio
+import os
+import sys
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "seckill_site.settings")
+
+import django
+
+django.setup()
+
+from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
+
+from orders.kafka_config import admin_config, producer_config  # noqa: E402
+from orders.producer import OrderEventProducer  # noqa: E402
+
+VARIANTS = ({}, {"linger.ms": 0}, {"socket.nagle.disable": True}, {"linger.ms": 0, "socket.nagle.disable": True})
+
+
+async def measure(topic: str, rate: float, count: int, overrides: dict) -> str:
+    producer = OrderEventProducer({**producer_config(), **overrides})
+    await producer.send(topic, b"warm-up", b"{}")
+    latencies: list[float] = []
+
+    async def one(i: int) -> None:
+        started = time.perf_counter()
+        await producer.send(topic, str(i).encode(), b'{"v": 1, "padding": "' + b"x" * 120 + b'"}')
+        latencies.append(time.perf_counter() - started)
+
+    tasks = []
+    for i in range(count):
+        tasks.append(asyncio.create_task(one(i)))
+        await asyncio.sleep(1 / rate)
+    await asyncio.gather(*tasks)
+    producer.close()
+    latencies.sort()
+
+    def pct(p):
+        return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] * 1000
+
+    name = ", ".join(f"{k}={v}" for k, v in overrides.items()) or "producer_config()"
+    return f"{name:42} p50 {pct(50):5.1f} ms  p90 {pct(90):5.1f}  p99 {pct(99):5.1f}  max {latencies[-1] * 1000:5.1f}"
+
+
+def main() -> None:
+    rate = float(sys.argv[1]) if len(sys.argv) > 1 else 200
+    count = int(sys.argv[2]) if len(sys.argv) > 2 else 600
+    topic = f"bench-producer-{uuid.uuid4().hex[:8]}"
+    admin = AdminClient(admin_config())
+    for future in admin.create_topics([NewTopic(topic, num_partitions=3, replication_factor=1)]).values():
+        future.result()
+    try:
+        print(f"{count} events at {rate:g}/s to {topic}")
+        for overrides in VARIANTS:
+            print(asyncio.run(measure(topic, rate, count, overrides)))
+    finally:
+        admin.delete_topics([topic])
+
+
+if __name__ == "__main__":
+    main()
