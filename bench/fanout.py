@@ -49,9 +49,11 @@ class Viewer:
         self.connected = False
 
 
-async def watch(session, url, viewer: Viewer, ready: asyncio.Event, stop: asyncio.Event):
+async def watch(session, url, origin, viewer: Viewer, ready: asyncio.Event, stop: asyncio.Event):
     try:
-        async with session.ws_connect(url, heartbeat=None, timeout=aiohttp.ClientWSTimeout(ws_close=5)) as ws:
+        # Origin as a browser sends it: the site refuses cross-origin sockets.
+        timeout = aiohttp.ClientWSTimeout(ws_close=5)
+        async with session.ws_connect(url, origin=origin, heartbeat=None, timeout=timeout) as ws:
             viewer.connected = True
             ready.set()
             while not stop.is_set():
@@ -91,7 +93,39 @@ async def buy_loop(session, url, tokens, rate, seconds, changes: dict[int, float
     return tokens[i:]
 
 
-async def run_one(base, ws_base, n_viewers, stock, rate, seconds):
+async def _viewers_main(url, origin, n, connected_q, stop_evt, result_q):
+    viewers = [Viewer() for _ in range(n)]
+    stop = asyncio.Event()
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+        tasks = []
+        for i, viewer in enumerate(viewers):
+            tasks.append(asyncio.create_task(watch(session, url, origin, viewer, asyncio.Event(), stop)))
+            if i % 200 == 199:
+                await asyncio.sleep(0.05)  # don't SYN-flood our own listen queue
+        deadline = time.monotonic() + 60
+        while sum(v.connected for v in viewers) < n and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(1.0)
+        for v in viewers:
+            v.messages.clear()  # count only what the purchases cause
+        connected_q.put(sum(v.connected for v in viewers))
+        while not stop_evt.is_set():
+            await asyncio.sleep(0.1)
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    result_q.put([(v.connected, v.messages) for v in viewers])
+
+
+def viewers_process(url, origin, n, connected_q, stop_evt, result_q):
+    """A separate process of viewers, so the buyer's event loop is not theirs."""
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    asyncio.run(_viewers_main(url, origin, n, connected_q, stop_evt, result_q))
+
+
+async def run_one(base, ws_base, n_viewers, stock, rate, seconds, processes):
+    import multiprocessing as mp
+
     from asgiref.sync import sync_to_async
 
     from sales.buyers import create_buyers, mint_token
@@ -107,30 +141,28 @@ async def run_one(base, ws_base, n_viewers, stock, rate, seconds):
         return sale.pk, tokens
 
     sale_id, tokens = await prepare()
-    viewers = [Viewer() for _ in range(n_viewers)]
-    stop = asyncio.Event()
-    connector = aiohttp.TCPConnector(limit=0)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        tasks = []
-        for i, viewer in enumerate(viewers):
-            ready = asyncio.Event()
-            tasks.append(asyncio.create_task(watch(session, f"{ws_base}/ws/sales/{sale_id}/", viewer, ready, stop)))
-            if i % 200 == 199:
-                await asyncio.sleep(0.05)  # don't SYN-flood our own listen queue
-        deadline = time.monotonic() + 60
-        while sum(v.connected for v in viewers) < n_viewers and time.monotonic() < deadline:
-            await asyncio.sleep(0.2)
-        await asyncio.sleep(1.0)
-        connected = sum(v.connected for v in viewers)
-        for v in viewers:
-            v.messages.clear()  # count only what the purchases cause
+    ctx = mp.get_context("spawn")
+    connected_q, result_q, stop_evt = ctx.Queue(), ctx.Queue(), ctx.Event()
+    share = [n_viewers // processes + (1 if i < n_viewers % processes else 0) for i in range(processes)]
+    procs = [
+        ctx.Process(
+            target=viewers_process,
+            args=(f"{ws_base}/ws/sales/{sale_id}/", base, n, connected_q, stop_evt, result_q),
+        )
+        for n in share
+    ]
+    for p in procs:
+        p.start()
+    loop = asyncio.get_running_loop()
+    connected = 0
+    for _ in procs:
+        connected += await loop.run_in_executor(None, connected_q.get)
 
-        changes: dict[int, float] = {}
-        buy_url = f"{base}/api/sales/{sale_id}/buy"
-        buy_session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100))
+    changes: dict[int, float] = {}
+    buy_url = f"{base}/api/sales/{sale_id}/buy"
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=100)) as buy_session:
         rest = await buy_loop(buy_session, buy_url, tokens, rate, seconds, changes)
-        # Sell out the rest quickly so the final value is 0 / sold_out.
-        sem = asyncio.Semaphore(50)
+        sem = asyncio.Semaphore(50)  # then sell out the rest quickly: final value 0 / sold_out
 
         async def finish(token):
             async with sem:
@@ -141,27 +173,32 @@ async def run_one(base, ws_base, n_viewers, stock, rate, seconds):
                     changes.setdefault(body["remaining"], sent)
 
         await asyncio.gather(*(finish(t) for t in rest))
-        await buy_session.close()
-        purchase_seconds = max(changes.values()) - min(changes.values()) if changes else 0
-        await asyncio.sleep(3)  # let the last tick arrive everywhere
-        stop.set()
-        await asyncio.gather(*tasks, return_exceptions=True)
+    purchase_seconds = max(changes.values()) - min(changes.values()) if changes else 0
+    await asyncio.sleep(3)  # let the last tick arrive everywhere
+    stop_evt.set()
+    results = []
+    for _ in procs:
+        results.extend(await loop.run_in_executor(None, result_q.get))
+    for p in procs:
+        p.join()
 
     final = int(sync_redis().get(f"{{sale:{sale_id}}}:stock"))
+    final_state = "sold_out" if final == 0 else "open"
     delays, per_viewer, got_final = [], [], 0
-    for v in viewers:
-        if not v.connected:
+    for was_connected, messages in results:
+        if not was_connected:
             continue
-        per_viewer.append(len(v.messages))
-        for received, remaining, _state in v.messages:
+        per_viewer.append(len(messages))
+        for received, remaining, _state in messages:
             if remaining in changes:
                 delays.append((received - changes[remaining]) * 1000)
-        if v.messages and v.messages[-1][1] == final and v.messages[-1][2] == "sold_out":
+        if messages and messages[-1][1] == final and messages[-1][2] == final_state:
             got_final += 1
     return {
         "viewers": n_viewers,
         "connected": connected,
         "purchase_seconds": purchase_seconds,
+        "final": final,
         "updates_median": statistics.median(per_viewer) if per_viewer else 0,
         "updates_max": max(per_viewer) if per_viewer else 0,
         "delay_p50_ms": percentile(delays, 50),
@@ -177,6 +214,7 @@ def main():
     parser.add_argument("--stock", type=int, default=2000)
     parser.add_argument("--rate", type=int, default=300, help="purchases per second while measuring")
     parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--processes", type=int, default=2, help="viewer processes")
     args = parser.parse_args()
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -187,7 +225,7 @@ def main():
         f"{'p50 ms':>7} {'p99 ms':>7} {'got final':>10}"
     )
     for n in args.viewers:
-        r = asyncio.run(run_one(args.url, ws_base, n, args.stock, args.rate, args.seconds))
+        r = asyncio.run(run_one(args.url, ws_base, n, args.stock, args.rate, args.seconds, args.processes))
         print(
             f"{r['viewers']:>8} {r['connected']:>9} {r['purchase_seconds']:>6.1f} {r['updates_median']:>14} "
             f"{r['updates_max']:>4} {r['delay_p50_ms']:>7.0f} {r['delay_p99_ms']:>7.0f} "

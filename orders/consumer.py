@@ -22,7 +22,6 @@ from orders.services import BatchResult, Placed, persist_batch
 log = logging.getLogger(__name__)
 
 
-
 class DeadLetterUnavailable(Exception):
     """The dead-letter topic did not acknowledge; the batch is retried."""
 
@@ -134,9 +133,7 @@ class OrderConsumer:
         if self._dlq is None:
             self._dlq = Producer({**producer_config(), "client.id": "seckill-orders-dlq"})
         for message, reason in dead:
-            log.error(
-                "dead-lettering %s[%d]@%d: %s", message.topic(), message.partition(), message.offset(), reason
-            )
+            log.error("dead-lettering %s[%d]@%d: %s", message.topic(), message.partition(), message.offset(), reason)
             self._dlq.produce(
                 self.dlq_topic,
                 key=message.key(),

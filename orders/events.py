@@ -9,12 +9,16 @@ Version 1, JSON, one object per Kafka message, keyed by the order id::
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 import orjson
 
 SCHEMA_VERSION = 1
+# What the order row's price column holds (DecimalField(max_digits=10,
+# decimal_places=2)); a price beyond it is refused here, not by the database.
+PRICE_LIMIT = Decimal("100000000")
+PRICE_STEP = Decimal("0.01")
 
 
 class InvalidEvent(ValueError):
@@ -59,7 +63,8 @@ def decode(raw: bytes | None) -> OrderEvent:
         raise InvalidEvent(f"not JSON: {exc}") from None
     if not isinstance(data, dict):
         raise InvalidEvent("not a JSON object")
-    if data.get("v") != SCHEMA_VERSION:
+    version = data.get("v")
+    if type(version) is not int or version != SCHEMA_VERSION:
         raise InvalidEvent(f"unsupported schema version {data.get('v')!r}")
     try:
         order_id = uuid.UUID(str(data.get("order_id")))
@@ -71,12 +76,20 @@ def decode(raw: bytes | None) -> OrderEvent:
         raise InvalidEvent(f"price is not a decimal: {data.get('price')!r}") from None
     if not price.is_finite() or price < 0:
         raise InvalidEvent(f"price must be a finite, non-negative decimal: {data.get('price')!r}")
+    if price >= PRICE_LIMIT or price != price.quantize(PRICE_STEP):
+        raise InvalidEvent(
+            f"price does not fit the order's price column (below {PRICE_LIMIT}, cents at most): {data.get('price')!r}"
+        )
     try:
         reserved_at = datetime.fromisoformat(str(data.get("reserved_at")))
     except ValueError:
         raise InvalidEvent(f"reserved_at is not an ISO 8601 time: {data.get('reserved_at')!r}") from None
     if reserved_at.tzinfo is None:
         raise InvalidEvent("reserved_at has no time zone")
+    try:
+        reserved_at.astimezone(UTC)  # what the database stores
+    except OverflowError:
+        raise InvalidEvent(f"reserved_at is out of range in UTC: {data.get('reserved_at')!r}") from None
     return OrderEvent(
         order_id=order_id,
         sale_id=_positive_int(data, "sale_id"),

@@ -12,7 +12,9 @@ def producer_config() -> dict:
         # librdkafka gives up on a message after the buy bound and reports it
         # failed; the buy path then gives the reservation back.
         "message.timeout.ms": int(settings.BUY_ACK_TIMEOUT * 1000),
-        "linger.ms": 2,
+        # Send at once: each buyer waits for this ack; librdkafka still batches
+        # whatever queues up while a request is in flight.
+        "linger.ms": 0,
         "compression.type": "lz4",
         "client.id": "seckill-buy",
     }
@@ -26,6 +28,8 @@ def consumer_config(group_id: str | None = None) -> dict:
         "enable.auto.commit": False,
         "auto.offset.reset": "earliest",
         "fetch.wait.max.ms": 50,
+        # A crashed worker's partitions move to the others after 10 s, not 45.
+        "session.timeout.ms": 10000,
         "client.id": "seckill-consume-orders",
     }
 

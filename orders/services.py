@@ -91,8 +91,10 @@ def persist_batch(placed: list[Placed]) -> BatchResult:
             result.released.append(p)
     if rows:
         with transaction.atomic():
-            # ON DUPLICATE KEY UPDATE of a field to its own value: a redelivered
-            # order changes nothing, and unlike INSERT IGNORE no other error is
-            # silenced.
-            Order.objects.bulk_create(rows, update_conflicts=True, update_fields=["status"])
+            # ON DUPLICATE KEY UPDATE order_id = VALUES(order_id): the duplicate
+            # key *is* order_id, so this sets it to its own value and a
+            # redelivered order changes nothing (not even a status changed
+            # since, as updating "status" would); unlike INSERT IGNORE no other
+            # error is silenced.
+            Order.objects.bulk_create(rows, update_conflicts=True, update_fields=["order_id"])
     return result

@@ -19,8 +19,12 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from orders.producer import get_producer  # noqa: E402
 from sales.hotpath import HotPath  # noqa: E402
 from sales.routing import websocket_urlpatterns  # noqa: E402
+
+# Connect to Kafka now, not on the first buy (that would cost the first buyers ~0.5 s).
+get_producer()
 
 application = ProtocolTypeRouter(
     {

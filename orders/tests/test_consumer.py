@@ -202,7 +202,7 @@ class ConsumerProcess:
     """``consume_orders`` running in the background, output to a temporary file."""
 
     def __init__(self, group: str, *args: str, **env):
-        self.log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop)
+        self.log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
             [sys.executable, "manage.py", "consume_orders", "--group", group, *args],
             cwd=ROOT,
@@ -274,13 +274,27 @@ def test_each_valid_event_becomes_one_row():
     assert consumed_since(group, start) == 50
 
 
+def test_the_same_event_twice_in_one_batch_is_one_row():
+    sale, buyers = open_sale(1)
+    (reserved,) = reserve(sale, buyers, 1)
+    group, _ = fresh_group()
+    produce([reserved.event()] * 2, partition=0)
+
+    consume(group, 2)
+
+    assert order_ids(sale) == [reserved.order_id]
+
+
 def test_replay_from_the_beginning_changes_nothing():
     sale, buyers = open_sale(30)
     reserved = reserve(sale, buyers, 30)
     group, _ = fresh_group()
     publish(reserved)
     consume(group, 30)
-    columns = ("order_id", "buyer_id", "price", "reserved_at", "created_at", "kafka_partition", "kafka_offset")
+    # An order cancelled since (the admin may) stays cancelled.
+    Order.objects.filter(order_id=reserved[0].order_id).update(status=Order.Status.CANCELLED)
+    columns = ("order_id", "status", "buyer_id", "price", "reserved_at", "created_at")
+    columns += ("kafka_partition", "kafka_offset")
     before = sorted(Order.objects.filter(sale_id=sale.pk).values_list(*columns))
     assert len(before) == 30
 
@@ -369,9 +383,8 @@ def test_malformed_events_are_dead_lettered_without_blocking_the_partition():
         {"price": "100000000.00"},
         {"price": "0.001"},
         {"reserved_at": datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-5)))},
-        {"reserved_at": datetime(1, 1, 1, tzinfo=UTC)},
     ],
-    ids=["price-too-big", "price-too-precise", "time-past-9999-in-utc", "time-year-1"],
+    ids=["price-too-big", "price-too-precise", "time-past-9999-in-utc"],
 )
 def test_event_that_does_not_fit_an_order_row_is_dead_lettered(change):
     """Not a crash (and a redelivery loop blocking the partition), nor a row
@@ -424,12 +437,13 @@ def test_consumer_outlives_an_unreachable_store_and_commits_nothing(start_consum
     publish(reserved)
 
     worker = start_consumer(group, **{setting: dead_url.format(db=connection.settings_dict["NAME"])})
-    wait_until(lambda: "not written" in worker.output(), 30, "the consumer to retry")
-    time.sleep(2)
+    # Backing off 0.2, 0.4, 0.8, 1.6 s: the fifth attempt fails about 3 s in,
+    # and the signal then comes early in a 3.2 s pause.
+    wait_until(lambda: worker.output().count("not written") >= 5, 30, "five attempts")
     assert worker.alive(), worker.output()
     began = time.monotonic()
     assert worker.stop(signal.SIGTERM, timeout=5) == 0, worker.output()
-    assert time.monotonic() - began < 3
+    assert time.monotonic() - began < 1.5
 
     assert "stopped: 0 events, 0 rows written" in worker.output()
     assert committed_offsets(group) == start
@@ -466,5 +480,5 @@ def test_idle_consumer_stops_promptly(start_consumer, sig):
     time.sleep(1)
     began = time.monotonic()
     assert worker.stop(sig, timeout=5) == 0, worker.output()
-    assert time.monotonic() - began < 3
+    assert time.monotonic() - began < 1.5
     assert "stopped: 0 events, 0 rows written" in worker.output()

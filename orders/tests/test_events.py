@@ -43,6 +43,11 @@ def test_encode_writes_the_documented_schema():
     assert orjson.loads(events.encode(ORDER_ID, 7, 42, "19.99", RESERVED_AT)) == VALID
 
 
+@pytest.mark.parametrize("price", ["0", "0.5", "19.99", "99999999.99", "1E+2", "7.10"])
+def test_prices_the_order_row_can_hold(price):
+    assert events.decode(raw(price=price)).price == Decimal(price)
+
+
 def test_round_trip_keeps_the_time_zone_and_a_free_price():
     tokyo = datetime(2026, 11, 21, 21, 0, tzinfo=timezone(timedelta(hours=9)))
     event = events.decode(events.encode(ORDER_ID, 1, 1, "0", tokyo))
@@ -92,6 +97,12 @@ def test_round_trip_keeps_the_time_zone_and_a_free_price():
         pytest.param(raw(reserved_at=1763726400), "reserved_at is not an ISO 8601 time", id="time-number"),
         pytest.param(raw(reserved_at="2026-11-21T12:00:00"), "reserved_at has no time zone", id="time-naive"),
         pytest.param(raw(reserved_at="2026-11-21"), "reserved_at has no time zone", id="time-date-only"),
+        pytest.param(
+            raw(reserved_at="9999-12-31T23:00:00-05:00"), "reserved_at is out of range in UTC", id="time-overflow"
+        ),
+        pytest.param(
+            raw(reserved_at="0001-01-01T00:00:00+01:00"), "reserved_at is out of range in UTC", id="time-underflow"
+        ),
     ],
 )
 def test_invalid_events_are_refused_with_a_reason(message, reason):
