@@ -36,6 +36,9 @@ def setup_django():
     django.setup()
 
 
+FINAL_WAIT = 120  # seconds the viewers may take to receive the final value
+
+
 def percentile(values, q):
     if not values:
         return float("nan")
@@ -93,7 +96,7 @@ async def buy_loop(session, url, tokens, rate, seconds, changes: dict[int, float
     return tokens[i:]
 
 
-async def _viewers_main(url, origin, n, connected_q, stop_evt, result_q):
+async def _viewers_main(url, origin, n, connected_q, stop_evt, final_value, result_q):
     viewers = [Viewer() for _ in range(n)]
     stop = asyncio.Event()
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
@@ -109,18 +112,22 @@ async def _viewers_main(url, origin, n, connected_q, stop_evt, result_q):
         for v in viewers:
             v.messages.clear()  # count only what the purchases cause
         connected_q.put(sum(v.connected for v in viewers))
+        # Until told the final value, then until every viewer has it (or stop).
         while not stop_evt.is_set():
+            final = final_value.value
+            if final >= 0 and all(v.messages and v.messages[-1][1] == final for v in viewers if v.connected):
+                break
             await asyncio.sleep(0.1)
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
     result_q.put([(v.connected, v.messages) for v in viewers])
 
 
-def viewers_process(url, origin, n, connected_q, stop_evt, result_q):
+def viewers_process(url, origin, n, connected_q, stop_evt, final_value, result_q):
     """A separate process of viewers, so the buyer's event loop is not theirs."""
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    asyncio.run(_viewers_main(url, origin, n, connected_q, stop_evt, result_q))
+    asyncio.run(_viewers_main(url, origin, n, connected_q, stop_evt, final_value, result_q))
 
 
 async def run_one(base, ws_base, n_viewers, stock, rate, seconds, processes):
@@ -143,11 +150,12 @@ async def run_one(base, ws_base, n_viewers, stock, rate, seconds, processes):
     sale_id, tokens = await prepare()
     ctx = mp.get_context("spawn")
     connected_q, result_q, stop_evt = ctx.Queue(), ctx.Queue(), ctx.Event()
+    final_value = ctx.Value("i", -1)
     share = [n_viewers // processes + (1 if i < n_viewers % processes else 0) for i in range(processes)]
     procs = [
         ctx.Process(
             target=viewers_process,
-            args=(f"{ws_base}/ws/sales/{sale_id}/", base, n, connected_q, stop_evt, result_q),
+            args=(f"{ws_base}/ws/sales/{sale_id}/", base, n, connected_q, stop_evt, final_value, result_q),
         )
         for n in share
     ]
@@ -174,11 +182,12 @@ async def run_one(base, ws_base, n_viewers, stock, rate, seconds, processes):
 
         await asyncio.gather(*(finish(t) for t in rest))
     purchase_seconds = max(changes.values()) - min(changes.values()) if changes else 0
-    await asyncio.sleep(3)  # let the last tick arrive everywhere
-    stop_evt.set()
+    final_value.value = int(sync_redis().get(f"{{sale:{sale_id}}}:stock"))
+    loop.call_later(FINAL_WAIT, stop_evt.set)  # bound the wait for the final value
     results = []
     for _ in procs:
         results.extend(await loop.run_in_executor(None, result_q.get))
+    stop_evt.set()
     for p in procs:
         p.join()
 

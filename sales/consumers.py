@@ -67,4 +67,4 @@ class SaleConsumer(AsyncJsonWebsocketConsumer):
         await handler(message)
 
     async def live_message(self, event):
-        await self.send_json(event["payload"])
+        await self.send(text_data=event["text"])
