@@ -11,9 +11,10 @@ from urllib.parse import parse_qs
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from sales import live
+from sales import keys, live
 from sales.buyers import InvalidToken, buyer_from_token
 from sales.buying import sale_public
+from sales.redis_clients import async_redis
 
 CLOSE_UNKNOWN_SALE = 4404
 CLOSE_BAD_TOKEN = 4401
@@ -22,6 +23,7 @@ CLOSE_BAD_TOKEN = 4401
 class SaleConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
         self.groups_joined = []
+        self.counted_sale = None
         sale_id = self.scope["url_route"]["kwargs"]["sale_id"]
         buyer_id, bad_token = self._buyer()
         await self.accept()
@@ -37,6 +39,9 @@ class SaleConsumer(AsyncJsonWebsocketConsumer):
             self.groups_joined.append(live.buyer_group(buyer_id))
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
+        client, _ = async_redis()
+        await client.hincrby(keys.live_viewers(), sale_id, 1)
+        self.counted_sale = sale_id
         await self.send_json(live.stock_payload(sale_id, snapshot["remaining"], snapshot["state"]))
 
     def _buyer(self) -> tuple[int | None, bool]:
@@ -52,6 +57,9 @@ class SaleConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code):
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
+        if self.counted_sale is not None:
+            client, _ = async_redis()
+            await client.hincrby(keys.live_viewers(), self.counted_sale, -1)
 
     async def dispatch(self, message):
         """Channels' dispatch, without its ``aclose_old_connections()`` per message.

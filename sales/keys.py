@@ -11,6 +11,9 @@ one Redis Cluster shard and its Lua scripts can touch all of them atomically.
   revocable)
 - ``rate:<buyer>:<second>`` counter for the per-buyer rate limit
 
+``live_viewers`` (site-wide hash: sale id -> open websockets) lets the stock
+ticker pace each sale's updates to its audience.
+
 ``order_index`` is outside the sale's slot on purpose: it maps an order id to
 its sale so that ``GET /api/orders/<id>`` can answer "pending" before the row
 exists, without knowing the sale.
@@ -47,6 +50,10 @@ def rate(sale_id: int, buyer_id: int, second: int) -> str:
 
 def order_index(order_id: str) -> str:
     return f"order:{order_id}"
+
+
+def live_viewers() -> str:
+    return "live:viewers"
 
 
 def all_of_sale(sale_id: int) -> list[str]:

@@ -138,6 +138,9 @@ BUY_ACK_TIMEOUT = env_float("BUY_ACK_TIMEOUT", 5.0)
 BUY_RATE_LIMIT = env_int("BUY_RATE_LIMIT", 5)
 # Lifetime of a buyer's bearer token, in seconds.
 BUYER_TOKEN_MAX_AGE = env_int("BUYER_TOKEN_MAX_AGE", 24 * 3600)
+# Websocket frames a second one sale's stock updates may cost (viewers x updates/s);
+# a sale with more viewers gets updates less often than every 0.1 s.
+LIVE_PUSH_BUDGET = env_int("LIVE_PUSH_BUDGET", 4000)
 # Largest request body the buy endpoint reads.
 BUY_MAX_BODY = env_int("BUY_MAX_BODY", 4096)
 CSRF_FAILURE_VIEW = "seckill_site.views.csrf_failure"

@@ -11,9 +11,10 @@ from channels.testing import WebsocketCommunicator
 from orders.events import OrderEvent
 from orders.notify import _send_all
 from orders.services import Placed
+from sales import keys
 from sales.buyers import mint_token
 from sales.consumers import CLOSE_BAD_TOKEN, CLOSE_UNKNOWN_SALE
-from sales.redis_clients import sync_scripts
+from sales.redis_clients import sync_redis, sync_scripts
 from sales.tests.factories import BuyerFactory, SaleFactory
 from sales.ticker import StockTicker
 from seckill_site.asgi import application
@@ -110,6 +111,7 @@ async def test_sell_out_is_always_delivered():
     await ticker.tick()
     for buyer in (1, 2, 3):
         await buy(sale, buyer)
+    await asyncio.sleep(ticker.interval)
     await ticker.tick()
     messages = await drain(viewer, 0.5)
     assert messages[-1] == {"type": "stock", "sale_id": sale.pk, "remaining": 0, "state": "sold_out"}
@@ -135,3 +137,42 @@ async def test_order_confirmation_reaches_only_its_buyer():
     assert await drain(anonymous, 0.1) == []
     for tab in (alice_tab_1, alice_tab_2, bob_tab, anonymous):
         await tab.disconnect()
+
+
+async def test_viewers_are_counted_per_sale():
+    sale = await sync_to_async(SaleFactory)(total_stock=5)
+    tabs = [await connect(f"/ws/sales/{sale.pk}/") for _ in range(3)]
+    for tab in tabs:
+        await tab.receive_json_from()
+    count = sync_to_async(lambda: int(sync_redis().hget(keys.live_viewers(), sale.pk)))
+    assert await count() == 3
+    await tabs[0].disconnect()
+    assert await count() == 2
+    for tab in tabs[1:]:
+        await tab.disconnect()
+    assert await count() == 0
+
+
+async def test_a_large_audience_gets_fewer_updates_and_still_the_last_value(settings):
+    """2,000 viewers at a budget of 4,000 frames/s: one update every 0.5 s."""
+    settings.LIVE_PUSH_BUDGET = 4000
+    sale = await sync_to_async(SaleFactory)(total_stock=500, limit_per_buyer=1)
+    viewer = await connect(f"/ws/sales/{sale.pk}/")
+    await viewer.receive_json_from()
+    await sync_to_async(sync_redis().hset)(keys.live_viewers(), sale.pk, 2000)  # the rest of the crowd
+    ticker = StockTicker(interval=0.1)
+    task = asyncio.create_task(ticker.run())
+
+    @sync_to_async(thread_sensitive=False)
+    def purchases_over_two_seconds():
+        for buyer in range(1, 201):
+            sync_scripts().purchase(sale.pk, buyer, str(uuid.uuid4()), 0, int(time.time()))
+            time.sleep(0.01)
+
+    await purchases_over_two_seconds()
+    messages = await drain(viewer, 1.0)
+    ticker.stop()
+    await task
+    assert 2 <= len(messages) <= 7, len(messages)  # ~2 s + the tail at 2 a second, not 20+
+    assert messages[-1]["remaining"] == 300
+    await viewer.disconnect()
