@@ -148,17 +148,17 @@ def wait_until(predicate, timeout: float, interval: float = 0.1):
     return value
 
 
-def drain_orders(sale_id: int, expected: int, timeout: float = 60) -> int:
-    """Run a consumer (own group) until the sale has ``expected`` rows; returns the row count."""
-    import uuid
-
+def drain_orders(group: str, sale_id: int, expected: int, timeout: float = 60) -> int:
+    """Run a consumer in ``group`` (see ``orders.tests.groups.fresh_group``) until the
+    sale has ``expected`` rows; returns the row count."""
     from orders.models import Order
 
-    consumer = OrderConsumerProcess("--group", f"drain-{uuid.uuid4().hex[:8]}")
+    consumer = OrderConsumerProcess("--group", group)
     try:
         wait_until(lambda: Order.objects.filter(sale_id=sale_id).count() >= expected, timeout)
         time.sleep(0.5)  # anything beyond the expectation would show up now
     finally:
         code, out = consumer.stop()
-    assert code == 0, out
-    return Order.objects.filter(sale_id=sale_id).count()
+    rows = Order.objects.filter(sale_id=sale_id).count()
+    assert code == 0 and rows == expected, f"{rows} rows of {expected}; consumer exit {code}:\n{out[-3000:]}"
+    return rows

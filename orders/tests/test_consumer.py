@@ -21,15 +21,16 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-from confluent_kafka import Consumer, ConsumerGroupTopicPartitions, Producer, TopicPartition
-from confluent_kafka.admin import AdminClient, OffsetSpec
+from confluent_kafka import Consumer, Producer
+from confluent_kafka.admin import OffsetSpec
 from django.conf import settings
 from django.db import connection
 
 from conftest import ROOT, run_manage, subprocess_env
 from orders import events
-from orders.kafka_config import admin_config, consumer_config, producer_config
+from orders.kafka_config import consumer_config, producer_config
 from orders.models import Order
+from orders.tests.groups import committed_offsets, consumed_since, fresh_group, set_group_offsets, topic_offsets
 from sales import keys
 from sales.redis_clients import sync_redis, sync_scripts
 from sales.tests.factories import BuyerFactory, SaleFactory
@@ -37,51 +38,6 @@ from sales.tests.factories import BuyerFactory, SaleFactory
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("kafka_topics")]
 
 UNKNOWN_ID = 999_999_999
-
-
-# --- Kafka offsets and consumer groups ---------------------------------------
-
-
-@functools.cache
-def _admin() -> AdminClient:
-    # One client for the session: a request's future never settles if its
-    # client is garbage-collected first.
-    return AdminClient(admin_config())
-
-
-def topic_offsets(spec: OffsetSpec, topic: str | None = None) -> dict[int, int]:
-    """Partition -> offset of ``spec`` (earliest or latest) for the topic."""
-    topic = topic or settings.ORDERS_TOPIC
-    admin = _admin()
-    partitions = admin.list_topics(topic, timeout=10).topics[topic].partitions
-    futures = admin.list_offsets({TopicPartition(topic, p): spec for p in partitions})
-    return {tp.partition: future.result().offset for tp, future in futures.items()}
-
-
-def set_group_offsets(group: str, offsets: dict[int, int]) -> None:
-    """Move an idle group's committed offsets (what ``kafka-consumer-groups --reset-offsets`` does)."""
-    request = ConsumerGroupTopicPartitions(
-        group, [TopicPartition(settings.ORDERS_TOPIC, p, o) for p, o in offsets.items()]
-    )
-    _admin().alter_consumer_group_offsets([request])[group].result()
-
-
-def committed_offsets(group: str) -> dict[int, int]:
-    result = _admin().list_consumer_group_offsets([ConsumerGroupTopicPartitions(group)])[group].result()
-    return {tp.partition: tp.offset for tp in result.topic_partitions if tp.topic == settings.ORDERS_TOPIC}
-
-
-def fresh_group() -> tuple[str, dict[int, int]]:
-    """A new consumer group committed at the topic's current end, and those offsets."""
-    group = f"{settings.ORDERS_CONSUMER_GROUP}-{uuid.uuid4().hex[:8]}"
-    start = topic_offsets(OffsetSpec.latest())
-    set_group_offsets(group, start)
-    return group, start
-
-
-def consumed_since(group: str, start: dict[int, int]) -> int:
-    """Events the group has committed past ``start``."""
-    return sum(offset - start[p] for p, offset in committed_offsets(group).items())
 
 
 # --- Reservations and their events ------------------------------------------

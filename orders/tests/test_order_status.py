@@ -9,7 +9,8 @@ import uuid
 
 import pytest
 
-from orders.tests.test_consumer import consume, fresh_group
+from orders.tests.groups import fresh_group
+from orders.tests.test_consumer import consume
 from sales.buyers import mint_token
 from sales.tests.factories import BuyerFactory, SaleFactory
 

@@ -5,13 +5,13 @@ Screenshots go to ``artifacts/browser/``.
 
 import os
 import shutil
-import uuid
 from pathlib import Path
 
 import httpx
 import pytest
 
 from conftest import ROOT, ManageProcess, OrderConsumerProcess
+from orders.tests.groups import fresh_group
 from sales.buyers import create_buyers, mint_token
 from sales.tests.factories import SaleFactory
 
@@ -50,7 +50,8 @@ def browser():
 def workers(live_site):
     """The stock ticker and the order consumer, as ``scripts/run`` starts them."""
     ticker = ManageProcess("publish_stock")
-    consumer = OrderConsumerProcess("--group", f"browser-{uuid.uuid4().hex[:8]}")
+    group, _ = fresh_group()
+    consumer = OrderConsumerProcess("--group", group)
     yield
     for process in (ticker, consumer):
         code, out = process.stop()

@@ -12,12 +12,14 @@ from django.utils import timezone
 
 from conftest import OrderConsumerProcess, run_manage
 from orders.models import Order
+from orders.tests.groups import fresh_group
 from sales.loadtest.scenarios import SCENARIOS, build_config
 
 
 @pytest.fixture
 def consumer(live_site):
-    process = OrderConsumerProcess("--group", f"loadtest-{uuid.uuid4().hex[:8]}")
+    group, _ = fresh_group()
+    process = OrderConsumerProcess("--group", group)
     yield process
     code, out = process.stop()
     assert code == 0, out

@@ -9,6 +9,7 @@ import pytest
 
 from conftest import drain_orders
 from orders.models import Order
+from orders.tests.groups import fresh_group
 from sales import keys
 from sales.buyers import create_buyers, mint_token
 from sales.redis_clients import sync_redis
@@ -40,6 +41,7 @@ def test_300_buyers_100_units_exactly_100_orders(live_site):
     sale = SaleFactory(total_stock=STOCK, limit_per_buyer=1)
     buyer_ids = create_buyers(BUYERS)
     token_of = {mint_token(b): b for b in buyer_ids}
+    group, _ = fresh_group()
 
     answers = asyncio.run(stampede(f"{live_site.url}/api/sales/{sale.pk}/buy", list(token_of)))
 
@@ -48,7 +50,7 @@ def test_300_buyers_100_units_exactly_100_orders(live_site):
     answered_ids = {body["order_id"] for code, body in answers if code == 201}
     assert len(answered_ids) == STOCK
 
-    rows = drain_orders(sale.pk, STOCK)
+    rows = drain_orders(group, sale.pk, STOCK)
 
     assert rows == STOCK
     orders = list(Order.objects.filter(sale=sale).values_list("order_id", "buyer_id"))
