@@ -4,9 +4,8 @@ import time
 import uuid
 
 import pytest
-from django.utils import timezone
 
-from orders.models import Order
+from orders.tests.factories import OrderFactory
 from sales.redis_clients import sync_scripts
 from sales.tests.factories import BuyerFactory, SaleFactory
 
@@ -24,15 +23,7 @@ def sale_with_orders():
         order_ids.append(order_id)
     # two of the three written by the consumer, one still in flight
     for buyer, order_id in list(zip(buyers, order_ids, strict=True))[:2]:
-        Order.objects.create(
-            order_id=order_id,
-            sale=sale,
-            buyer=buyer,
-            price=sale.price,
-            reserved_at=timezone.now(),
-            kafka_partition=0,
-            kafka_offset=0,
-        )
+        OrderFactory(order_id=order_id, sale=sale, buyer=buyer)
     return sale, buyers, order_ids
 
 

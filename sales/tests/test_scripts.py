@@ -11,7 +11,7 @@ from django.utils import timezone
 from sales import keys
 from sales.redis_clients import sync_redis, sync_scripts
 from sales.services import save_sale, units_sold
-from sales.tests.factories import BuyerFactory, SaleFactory
+from sales.tests.factories import SaleFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -117,18 +117,9 @@ def test_stock_cannot_go_below_units_sold():
 
 def test_stock_survives_a_lost_redis_by_counting_database_orders():
     """If Redis lost a sale's keys, reloading it subtracts the orders already written."""
-    from orders.models import Order
+    from orders.tests.factories import OrderFactory
 
     sale = SaleFactory(total_stock=5)
-    buyer = BuyerFactory()
-    Order.objects.create(
-        order_id=uuid.uuid4(),
-        sale=sale,
-        buyer=buyer,
-        price=sale.price,
-        reserved_at=timezone.now(),
-        kafka_partition=0,
-        kafka_offset=0,
-    )
+    OrderFactory(sale=sale)
     sync_redis().delete(*keys.all_of_sale(sale.pk))
     assert save_sale(sale) == 4
