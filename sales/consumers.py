@@ -24,6 +24,7 @@ class SaleConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
         self.groups_joined = []
         self.counted_sale = None
+        self.counted_buyer = None
         sale_id = self.scope["url_route"]["kwargs"]["sale_id"]
         buyer_id, bad_token = self._buyer()
         await self.accept()
@@ -42,6 +43,9 @@ class SaleConsumer(AsyncJsonWebsocketConsumer):
         client, _ = async_redis()
         await client.hincrby(keys.live_viewers(), sale_id, 1)
         self.counted_sale = sale_id
+        if buyer_id is not None:
+            await client.hincrby(keys.live_buyers(), buyer_id, 1)
+            self.counted_buyer = buyer_id
         await self.send_json(live.stock_payload(sale_id, snapshot["remaining"], snapshot["state"]))
 
     def _buyer(self) -> tuple[int | None, bool]:
@@ -57,9 +61,11 @@ class SaleConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code):
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
+        client, _ = async_redis()
         if self.counted_sale is not None:
-            client, _ = async_redis()
             await client.hincrby(keys.live_viewers(), self.counted_sale, -1)
+        if self.counted_buyer is not None:
+            await client.hincrby(keys.live_buyers(), self.counted_buyer, -1)
 
     async def dispatch(self, message):
         """Channels' dispatch, without its ``aclose_old_connections()`` per message.

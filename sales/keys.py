@@ -12,7 +12,9 @@ one Redis Cluster shard and its Lua scripts can touch all of them atomically.
 - ``rate:<buyer>:<second>`` counter for the per-buyer rate limit
 
 ``live_viewers`` (site-wide hash: sale id -> open websockets) lets the stock
-ticker pace each sale's updates to its audience.
+ticker pace each sale's updates to its audience; ``live_buyers`` (buyer id ->
+open websockets) lets the order consumer push confirmations only to buyers
+who are watching.
 
 ``order_index`` is outside the sale's slot on purpose: it maps an order id to
 its sale so that ``GET /api/orders/<id>`` can answer "pending" before the row
@@ -54,6 +56,10 @@ def order_index(order_id: str) -> str:
 
 def live_viewers() -> str:
     return "live:viewers"
+
+
+def live_buyers() -> str:
+    return "live:buyers"
 
 
 def all_of_sale(sale_id: int) -> list[str]:

@@ -9,7 +9,7 @@ from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from orders.events import OrderEvent
-from orders.notify import _send_all
+from orders.notify import _watching, notify_confirmed
 from orders.services import Placed
 from sales import keys
 from sales.buyers import mint_token
@@ -120,23 +120,28 @@ async def test_sell_out_is_always_delivered():
 
 async def test_order_confirmation_reaches_only_its_buyer():
     sale = await sync_to_async(SaleFactory)(total_stock=5)
-    alice, bob = await sync_to_async(BuyerFactory)(), await sync_to_async(BuyerFactory)()
+    alice, bob, carol = [await sync_to_async(BuyerFactory)() for _ in range(3)]
     alice_tab_1 = await connect(f"/ws/sales/{sale.pk}/", mint_token(alice.pk))
     alice_tab_2 = await connect(f"/ws/sales/{sale.pk}/", mint_token(alice.pk))
     bob_tab = await connect(f"/ws/sales/{sale.pk}/", mint_token(bob.pk))
     anonymous = await connect(f"/ws/sales/{sale.pk}/")
     for tab in (alice_tab_1, alice_tab_2, bob_tab, anonymous):
         await tab.receive_json_from()  # snapshot
-    order_id = uuid.uuid4()
-    event = OrderEvent(order_id, sale.pk, alice.pk, sale.price, sale.starts_at)
-    await _send_all([Placed(event, 0, 0)])
-    expected = {"type": "order", "order_id": str(order_id), "status": "confirmed"}
+    alices, carols = (
+        Placed(OrderEvent(uuid.uuid4(), sale.pk, buyer.pk, sale.price, sale.starts_at), 0, n)
+        for n, buyer in enumerate((alice, carol))
+    )
+    # Carol has no page open: her confirmation is not even published.
+    assert await sync_to_async(_watching)([alices, carols]) == [alices]
+    await sync_to_async(notify_confirmed, thread_sensitive=False)([alices, carols])
+    expected = {"type": "order", "order_id": str(alices.event.order_id), "status": "confirmed"}
     assert await alice_tab_1.receive_json_from(timeout=2) == expected
     assert await alice_tab_2.receive_json_from(timeout=2) == expected
     assert await drain(bob_tab, 0.5) == []
     assert await drain(anonymous, 0.1) == []
     for tab in (alice_tab_1, alice_tab_2, bob_tab, anonymous):
         await tab.disconnect()
+    assert await sync_to_async(_watching)([alices]) == []  # all her tabs closed
 
 
 async def test_viewers_are_counted_per_sale():
