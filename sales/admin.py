@@ -43,14 +43,13 @@ class SaleAdmin(admin.ModelAdmin):
             .annotate(confirmed_orders=Count("orders", filter=Q(orders__status=Order.Status.CONFIRMED)))
         )
 
-    def changelist_view(self, request, extra_context=None):
-        self._remaining = None  # filled once per page, not once per row
-        return super().changelist_view(request, extra_context)
-
-    def _left(self, sale) -> int | None:
-        if getattr(self, "_remaining", None) is None or sale.pk not in self._remaining:
-            self._remaining = remaining_stock([sale.pk])
-        return self._remaining[sale.pk]
+    @staticmethod
+    def _left(sale) -> int | None:
+        """Remaining stock from Redis, read once per row (kept on the row, not on
+        this ModelAdmin, which every request and thread shares)."""
+        if not hasattr(sale, "_remaining_in_redis"):
+            sale._remaining_in_redis = remaining_stock([sale.pk])[sale.pk]
+        return sale._remaining_in_redis
 
     @admin.display(description="remaining (Redis)")
     def remaining(self, sale):

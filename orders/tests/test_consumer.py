@@ -266,15 +266,20 @@ def test_replay_from_the_beginning_changes_nothing():
     assert committed_offsets(group) == end
 
 
-def test_sigkill_mid_stream_then_restart_writes_each_order_once(start_consumer):
-    n = 3000
+def consuming_midstream(start_consumer, n: int):
+    """n reserved orders published, a worker (batches of 20) a third of the way through them."""
     sale, buyers = open_sale(n)
     reserved = reserve(sale, buyers, n)
     group, start = fresh_group()
     publish(reserved)
-
     worker = start_consumer(group, "--batch-size", "20")
     wait_until(lambda: row_count(sale) >= n // 3, 30, "a third of the rows")
+    return sale, reserved, group, start, worker
+
+
+def test_sigkill_mid_stream_then_restart_writes_each_order_once(start_consumer):
+    n = 3000
+    sale, reserved, group, start, worker = consuming_midstream(start_consumer, n)
     worker.stop(signal.SIGKILL)
     at_kill = row_count(sale)
     committed = consumed_since(group, start)
@@ -410,13 +415,7 @@ def test_consumer_outlives_an_unreachable_store_and_commits_nothing(start_consum
 
 def test_sigterm_finishes_the_batch_and_commits_what_was_written(start_consumer):
     n = 2000
-    sale, buyers = open_sale(n)
-    reserved = reserve(sale, buyers, n)
-    group, start = fresh_group()
-    publish(reserved)
-
-    worker = start_consumer(group, "--batch-size", "20")
-    wait_until(lambda: row_count(sale) >= n // 3, 30, "a third of the rows")
+    sale, reserved, group, start, worker = consuming_midstream(start_consumer, n)
     assert worker.stop(signal.SIGTERM) == 0, worker.output()
 
     written, committed = row_count(sale), consumed_since(group, start)
