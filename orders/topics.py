@@ -1,7 +1,9 @@
 """Create the order topic and its dead-letter topic (set-up, not broker auto-creation)."""
 
-from confluent_kafka import KafkaError, KafkaException
-from confluent_kafka.admin import AdminClient, NewPartitions, NewTopic
+import time
+
+from confluent_kafka import KafkaError, KafkaException, TopicPartition
+from confluent_kafka.admin import AdminClient, NewPartitions, NewTopic, OffsetSpec
 from django.conf import settings
 
 from orders.kafka_config import admin_config
@@ -10,7 +12,9 @@ from orders.kafka_config import admin_config
 def ensure_topics(partitions: int | None = None, timeout: float = 30.0) -> list[str]:
     """Create the topics that are missing, grow the order topic to ``partitions``.
 
-    Returns a line of what was done per topic.
+    Returns a line of what was done per topic. Returns only once every
+    partition answers: right after creation, on a new broker, partitions can
+    refuse requests for a moment (NOT_LEADER_FOR_PARTITION).
     """
     partitions = partitions or settings.ORDERS_TOPIC_PARTITIONS
     wanted = {settings.ORDERS_TOPIC: partitions, settings.ORDERS_DLQ_TOPIC: 1}
@@ -37,4 +41,25 @@ def ensure_topics(partitions: int | None = None, timeout: float = 30.0) -> list[
                 report.append(f"grew {name} from {have} to {n} partitions")
             else:
                 report.append(f"{name} exists ({have} partitions)")
+    _wait_until_served(admin, list(wanted), timeout)
     return report
+
+
+def _wait_until_served(admin: AdminClient, names: list[str], timeout: float) -> None:
+    """Ask every partition of ``names`` for its latest offset until all answer."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            topics = admin.list_topics(timeout=timeout).topics
+            if all(name in topics and topics[name].error is None and topics[name].partitions for name in names):
+                requests = {
+                    TopicPartition(name, p): OffsetSpec.latest() for name in names for p in topics[name].partitions
+                }
+                for future in admin.list_offsets(requests).values():
+                    future.result()
+                return
+        except KafkaException:
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"topics {names} were not served within {timeout}s")
+        time.sleep(0.2)
