@@ -73,7 +73,16 @@ class LiveSite:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(ROOT / ".pytest_cache" / f"daphne-{self.port}.log", "wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "seckill_site.asgi:application"],
+            [
+                sys.executable,
+                "-m",
+                "seckill_site.daphne_server",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "seckill_site.asgi:application",
+            ],
             cwd=ROOT,
             env=subprocess_env(**env),
             stdout=self.log,

@@ -4,6 +4,7 @@ HTTP goes first through ``sales.hotpath.HotPath`` (the lean buy endpoint, see
 its docstring for why), then to Django; websockets go to Channels.
 """
 
+import gc
 import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "seckill_site.settings")
@@ -32,3 +33,8 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+
+# Everything loaded so far lives as long as the process. Freezing it keeps the
+# cyclic GC from scanning it again and again: unfrozen, a full collection took
+# 50-110 ms here and stalled every request in flight (the seed's p99).
+gc.freeze()

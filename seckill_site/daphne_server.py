@@ -1,0 +1,50 @@
+"""``python -m seckill_site.daphne_server [daphne options]``: daphne, on a uvloop event loop.
+
+daphne runs Twisted's asyncio reactor on a stock ``asyncio`` loop. Under a
+stampede most of a daphne process's CPU goes to the event loop and Twisted's
+HTTP plumbing, not to the buy itself; on uvloop the same daphne answered ~20 %
+more requests per second per core here (bench/RESULTS.md). Twisted lets the
+reactor be installed on any loop as long as that happens before
+``twisted.internet.reactor`` is first imported, and ``daphne.server`` keeps an
+asyncio reactor it finds already installed, so this module installs one on a
+uvloop loop first and then hands over to daphne's own command line unchanged.
+
+``SECKILL_UVLOOP=0`` (or uvloop not installed) keeps daphne's stock loop.
+"""
+
+import asyncio
+import os
+
+
+def install_reactor() -> str:
+    """Install Twisted's asyncio reactor on uvloop if we can; return the loop's name."""
+    from twisted.internet import asyncioreactor
+
+    loop = None
+    if os.environ.get("SECKILL_UVLOOP", "1") != "0":
+        try:
+            import uvloop
+        except ImportError:
+            uvloop = None
+        if uvloop is not None:
+            loop = uvloop.new_event_loop()
+    if loop is None:
+        loop = asyncio.new_event_loop()
+    if "ASGI_THREADS" in os.environ:  # what daphne.server would do to its own loop
+        from concurrent.futures import ThreadPoolExecutor
+
+        loop.set_default_executor(ThreadPoolExecutor(max_workers=int(os.environ["ASGI_THREADS"])))
+    asyncio.set_event_loop(loop)
+    asyncioreactor.install(loop)
+    return type(loop).__module__
+
+
+def main() -> None:
+    install_reactor()
+    from daphne.cli import CommandLineInterface
+
+    CommandLineInterface.entrypoint()
+
+
+if __name__ == "__main__":
+    main()
