@@ -50,9 +50,9 @@ class ScriptSet:
             args=[buyer_id, order_id],
         )
 
-    def confirm(self, sale_id: int, order_id: str, client=None):
-        """``client`` may be a pipeline of the same connection, to batch calls."""
-        return self._confirm(keys=[keys.orders(sale_id), keys.confirmed(sale_id)], args=[order_id], client=client)
+    def confirm(self, sale_id: int, order_ids: list[str], client=None) -> list[int]:
+        """1 (confirmed) or 0 (released) per order id; ``client`` may be a pipeline."""
+        return self._confirm(keys=[keys.orders(sale_id), keys.confirmed(sale_id)], args=order_ids, client=client)
 
     def load_stock(self, sale_id: int, *, total, starts_ms, ends_ms, limit, price, sold, title):
         return self._load_stock(

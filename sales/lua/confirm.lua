@@ -1,13 +1,18 @@
--- The order consumer accepts a reservation before writing its row, so that a
+-- The order consumer accepts reservations before writing their rows, so that a
 -- reservation is either released by the buy path or confirmed, never both.
+-- One call confirms a whole batch's orders of one sale.
 -- KEYS: orders, confirmed
--- ARGV: order_id
--- Returns 1 confirmed (now or before), 0 no such reservation (released).
-if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then
-  return 1
+-- ARGV: order_id...
+-- Returns, per order id: 1 confirmed (now or before), 0 no such reservation (released).
+local answers = {}
+for i, order_id in ipairs(ARGV) do
+  if redis.call('SISMEMBER', KEYS[2], order_id) == 1 then
+    answers[i] = 1
+  elseif redis.call('HEXISTS', KEYS[1], order_id) == 0 then
+    answers[i] = 0
+  else
+    redis.call('SADD', KEYS[2], order_id)
+    answers[i] = 1
+  end
 end
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then
-  return 0
-end
-redis.call('SADD', KEYS[2], ARGV[1])
-return 1
+return answers

@@ -84,12 +84,24 @@ def test_confirmed_reservation_cannot_be_released_and_released_cannot_be_confirm
     sale = SaleFactory(total_stock=2, limit_per_buyer=2)
     scripts = sync_scripts()
     _, _, kept = purchase(sale, 1)
-    assert scripts.confirm(sale.pk, kept) == 1
+    assert scripts.confirm(sale.pk, [kept]) == [1]
     assert scripts.release(sale.pk, 1, kept) == 0
     _, _, dropped = purchase(sale, 1)
     assert scripts.release(sale.pk, 1, dropped) == 1
-    assert scripts.confirm(sale.pk, dropped) == 0
+    assert scripts.confirm(sale.pk, [dropped]) == [0]
     assert int(sync_redis().get(keys.stock(sale.pk))) == 1
+
+
+def test_confirm_answers_each_order_of_a_batch():
+    sale = SaleFactory(total_stock=3, limit_per_buyer=3)
+    scripts = sync_scripts()
+    _, _, first = purchase(sale, 1)
+    _, _, released = purchase(sale, 1)
+    _, _, last = purchase(sale, 1)
+    scripts.release(sale.pk, 1, released)
+    assert scripts.confirm(sale.pk, [first]) == [1]
+    assert scripts.confirm(sale.pk, [first, released, last, str(uuid.uuid4())]) == [1, 0, 1, 0]
+    assert scripts.release(sale.pk, 1, last) == 0
 
 
 def test_stock_change_of_running_sale_keeps_what_was_sold():
