@@ -14,8 +14,8 @@ def producer_config() -> dict:
         "message.timeout.ms": int(settings.BUY_ACK_TIMEOUT * 1000),
         # Send at once: each buyer waits for this ack; librdkafka still batches
         # whatever queues up while a request is in flight.
-        "linger.ms": 0,
-        "compression.type": "lz4",
+        "linger.ms": 1,
+        "compression.type": "none",
         "client.id": "seckill-buy",
     }
 

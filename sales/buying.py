@@ -19,7 +19,7 @@ from django.conf import settings
 from orders import events
 from orders.producer import DeliveryFailed, get_producer
 from sales import keys
-from sales.redis_clients import async_redis
+from sales.redis_clients import hot_redis
 from sales.state import from_ms, sale_state
 
 RESERVED = "reserved"
@@ -71,7 +71,7 @@ def parse_buy_body(body: bytes) -> str | None:
 
 
 async def buy(sale_id: int, buyer_id: int) -> BuyOutcome:
-    client, scripts = async_redis()
+    client, scripts = hot_redis()
     order_id = str(uuid.uuid4())
     code, remaining, *price = await scripts.purchase(
         sale_id, buyer_id, order_id, settings.BUY_RATE_LIMIT, int(time.time())
@@ -99,10 +99,11 @@ async def buy(sale_id: int, buyer_id: int) -> BuyOutcome:
 
 async def sale_public(sale_id: int) -> dict | None:
     """``GET /api/sales/<id>`` from Redis alone; None when the sale is unknown."""
-    client, _ = async_redis()
-    meta, left = await client.pipeline(transaction=False).hgetall(keys.meta(sale_id)).get(keys.stock(sale_id)).execute()
-    if not meta:
+    client, _ = hot_redis()
+    fields, left = await client.execute_many(("HGETALL", keys.meta(sale_id)), ("GET", keys.stock(sale_id)))
+    if not fields:
         return None
+    meta = dict(zip(fields[::2], fields[1::2], strict=True))
     remaining = int(left or 0)
     starts_ms, ends_ms = int(meta[b"starts_at"]), int(meta[b"ends_at"])
     return {

@@ -1,6 +1,7 @@
-"""Redis clients: django-redis for synchronous code, redis-py asyncio for the hot path.
+"""Redis clients: django-redis for synchronous code, redis-py asyncio for the
+websocket side, and the pipelined client of ``sales.redis_pipe`` for the buy hot path.
 
-Both talk to ``settings.REDIS_URL``. The asyncio client is made once per event
+All talk to ``settings.REDIS_URL``. The asyncio clients are made once per event
 loop (daphne runs one loop per process; tests run several).
 """
 
@@ -10,10 +11,12 @@ import redis.asyncio
 from django.conf import settings
 from django_redis import get_redis_connection
 
+from sales.redis_pipe import PipelinedRedis
 from sales.scripts import ScriptSet
 
 _sync_scripts: ScriptSet | None = None
 _async_clients: dict[int, tuple[redis.asyncio.Redis, ScriptSet]] = {}
+_hot_clients: dict[int, tuple[PipelinedRedis, ScriptSet]] = {}
 
 
 def sync_redis():
@@ -36,4 +39,15 @@ def async_redis() -> tuple[redis.asyncio.Redis, ScriptSet]:
         client = redis.asyncio.Redis(connection_pool=pool)
         pair = (client, ScriptSet(client))
         _async_clients[loop_id] = pair
+    return pair
+
+
+def hot_redis() -> tuple[PipelinedRedis, ScriptSet]:
+    """The buy path's client (see ``sales.redis_pipe`` for why it is not redis-py's)."""
+    loop_id = id(asyncio.get_running_loop())
+    pair = _hot_clients.get(loop_id)
+    if pair is None:
+        client = PipelinedRedis(settings.REDIS_URL)
+        pair = (client, ScriptSet(client))
+        _hot_clients[loop_id] = pair
     return pair
