@@ -1,7 +1,7 @@
 """The load generator: buyers clicking "buy" over keep-alive HTTP connections.
 
-``concurrency`` workers each own at most one open connection (aiohttp's
-connector is limited to the same number). Buyers are handed out in order;
+``concurrency`` workers each own one keep-alive connection
+(``sales.loadtest.http``, which says why it is not aiohttp). Buyers are handed out in order;
 buyer ``i`` sends its first request ``i * ramp / buyers`` seconds after the
 start (JMeter's ramp-up; ramp 0 = everyone at once) and its ``attempts``
 requests one after the other, as one person clicking again. Latency is
@@ -19,8 +19,9 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import aiohttp
 import orjson
+
+from sales.loadtest.http import Connection, Target
 
 RESERVED, SOLD_OUT, LIMIT_REACHED, RATE_LIMITED, NOT_STARTED, OTHER_4XX, SERVER_ERROR, NETWORK_ERROR = range(8)
 CATEGORIES = (
@@ -71,12 +72,16 @@ class LoadPlan:
     warmup: bool = True
 
     @property
-    def buy_url(self) -> str:
-        return f"{self.url.rstrip('/')}/api/sales/{self.sale_id}/buy"
+    def buy_path(self) -> str:
+        return f"/api/sales/{self.sale_id}/buy"
+
+    @property
+    def sale_path(self) -> str:
+        return f"/api/sales/{self.sale_id}"
 
     @property
     def sale_url(self) -> str:
-        return f"{self.url.rstrip('/')}/api/sales/{self.sale_id}"
+        return f"{self.url.rstrip('/')}{self.sale_path}"
 
 
 @dataclass
@@ -120,17 +125,17 @@ def categorize(http_status: int, body: bytes) -> tuple[int, dict | None]:
     return category, data
 
 
-async def _warm_up(session: aiohttp.ClientSession, plan: LoadPlan) -> int:
+async def _warm_up(target: Target, connections: list[Connection], plan: LoadPlan) -> int:
     """Check the site knows the sale; with ``warmup``, open every connection first."""
+    request = target.request("GET", plan.sale_path)
 
-    async def get():
-        async with session.get(plan.sale_url) as response:
-            await response.read()
-            return response.status
+    async def get(connection):
+        status, _ = await connection.send(request)
+        return status
 
     try:
-        status = await get()
-    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        status = await get(connections[0])
+    except (TimeoutError, OSError) as exc:
         raise SiteMismatch(f"cannot reach {plan.sale_url}: {exc}") from None
     if status == 404:
         raise SiteMismatch(
@@ -139,8 +144,8 @@ async def _warm_up(session: aiohttp.ClientSession, plan: LoadPlan) -> int:
         )
     if status != 200:
         raise SiteMismatch(f"{plan.sale_url} answered {status}")
-    if plan.warmup and plan.concurrency > 1:
-        results = await asyncio.gather(*(get() for _ in range(plan.concurrency - 1)), return_exceptions=True)
+    if plan.warmup and len(connections) > 1:
+        results = await asyncio.gather(*(get(c) for c in connections[1:]), return_exceptions=True)
         return 1 + sum(1 for r in results if r == 200)
     return 1
 
@@ -148,23 +153,17 @@ async def _warm_up(session: aiohttp.ClientSession, plan: LoadPlan) -> int:
 async def run_load(plan: LoadPlan, on_tick: Callable[[Live], None] | None = None) -> Recording:
     """Send every buyer's requests; returns what was measured."""
     loop = asyncio.get_running_loop()
-    connector = aiohttp.TCPConnector(limit=plan.concurrency, limit_per_host=0, keepalive_timeout=60)
-    timeout = aiohttp.ClientTimeout(total=plan.timeout)
-    async with aiohttp.ClientSession(
-        connector=connector,
-        timeout=timeout,
-        cookie_jar=aiohttp.DummyCookieJar(),
-        auto_decompress=False,
-        skip_auto_headers=("User-Agent",),
-    ) as session:
-        connections = await _warm_up(session, plan)
+    target = Target(plan.url)
+    pool = [Connection(target, plan.timeout) for _ in range(max(1, min(plan.concurrency, len(plan.buyers))))]
+    try:
+        connections = await _warm_up(target, pool, plan)
         perf_offset = time.perf_counter() - time.time()
         t0 = plan.start_epoch + perf_offset
         rec = Recording(t0_epoch=plan.start_epoch, connections=connections)
         live = Live(planned=len(plan.buyers) * plan.attempts)
         n = len(plan.buyers)
         spacing = plan.ramp / n if plan.ramp > 0 else 0.0
-        url = plan.buy_url
+        buy_path = plan.buy_path
         perf = time.perf_counter
         next_buyer = 0
         done = asyncio.Event()
@@ -173,7 +172,7 @@ async def run_load(plan: LoadPlan, on_tick: Callable[[Live], None] | None = None
         sent_at, latency, category_of, counts = rec.sent, rec.latency, rec.category, live.counts
         reserved, details, start_lag = rec.reserved, rec.details, rec.start_lag
 
-        async def worker():
+        async def worker(connection: Connection):
             nonlocal next_buyer
             while next_buyer < n:
                 i = next_buyer
@@ -183,17 +182,15 @@ async def run_load(plan: LoadPlan, on_tick: Callable[[Live], None] | None = None
                 wait = due - perf()
                 if wait > 0:
                     await asyncio.sleep(wait)
-                headers = {"Authorization": "Bearer " + token}
+                request = target.request("POST", buy_path, {"Authorization": "Bearer " + token})
                 for attempt in range(plan.attempts):
                     started = perf()
                     if attempt == 0:
                         start_lag.append(started - due)
                     live.sent += 1
                     try:
-                        async with session.post(url, headers=headers) as response:
-                            body = await response.read()
-                            http_status = response.status
-                    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+                        http_status, body = await connection.send(request)
+                    except (TimeoutError, OSError) as exc:
                         ended = perf()
                         category = NETWORK_ERROR
                         details[type(exc).__name__] += 1
@@ -237,10 +234,13 @@ async def run_load(plan: LoadPlan, on_tick: Callable[[Live], None] | None = None
         cpu0, wall0 = time.process_time(), perf()
         watchers = [asyncio.create_task(ticker()), asyncio.create_task(lag_probe())]
         try:
-            await asyncio.gather(*(worker() for _ in range(min(plan.concurrency, n))))
+            await asyncio.gather(*(worker(connection) for connection in pool))
         finally:
             rec.cpu_seconds = time.process_time() - cpu0
             rec.wall_seconds = perf() - wall0
             done.set()
             await asyncio.gather(*watchers)
+    finally:
+        for connection in pool:
+            connection.close()
     return rec

@@ -8,10 +8,10 @@
 4. the verification of answers against Redis and the database.
 """
 
-import asyncio
 import time
 from dataclasses import dataclass, field
 
+import uvloop
 from django.db import close_old_connections
 from rich.console import Console
 
@@ -84,7 +84,8 @@ def run_loadtest(config: LoadTestConfig, console: Console | None = None) -> RunR
     sampler.start()
     try:
         with LoadProgress(console, config.requests) as progress:
-            recording = asyncio.run(run_load(plan, progress.tick))
+            # uvloop: a cheaper event loop, as the generator shares the cores with the site
+            recording = uvloop.run(run_load(plan, progress.tick))
     finally:
         sampler.stop()
     phases["load"] = recording.wall_seconds

@@ -49,8 +49,11 @@ class LoadTestConfig:
             found.append("--start-in cannot be negative")
         if self.drain_timeout < 0:
             found.append("--drain-timeout cannot be negative")
-        if not self.url.startswith(("http://", "https://")):
-            found.append(f"--url must be an http(s) URL, got {self.url!r}")
+        if not self.url.startswith("http://") or len(self.url) <= len("http://"):
+            found.append(
+                f"--url must be an http:// URL, got {self.url!r} (the generator speaks plain HTTP/1.1: "
+                "point it at the site's own address, behind any TLS terminator)"
+            )
         return found
 
 
