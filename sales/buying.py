@@ -8,6 +8,7 @@ acknowledged it. If the broker does not, the unit goes back to the stock.
 """
 
 import asyncio
+import logging
 import time
 import uuid
 from dataclasses import dataclass
@@ -15,12 +16,15 @@ from datetime import UTC, datetime
 
 import orjson
 from django.conf import settings
+from redis.exceptions import RedisError
 
 from orders import events
 from orders.producer import DeliveryFailed, get_producer
 from sales import keys
 from sales.redis_clients import hot_redis
 from sales.state import from_ms, sale_state
+
+log = logging.getLogger(__name__)
 
 RESERVED = "reserved"
 REJECTIONS = {
@@ -86,15 +90,25 @@ async def buy(sale_id: int, buyer_id: int) -> BuyOutcome:
         ack = get_producer().send(settings.ORDERS_TOPIC, order_id.encode(), event)
         await asyncio.wait_for(ack, settings.BUY_ACK_TIMEOUT + _ACK_GRACE)
     except (DeliveryFailed, TimeoutError):
-        await index
+        await _indexed(index, order_id)
         released = await scripts.release(sale_id, buyer_id, order_id)
         if released == 0:
             # The consumer already accepted the event: the order stands.
             return BuyOutcome(201, RESERVED, order_id, int(remaining))
         await client.delete(keys.order_index(order_id))
         return RETRY
-    await index
+    await _indexed(index, order_id)
     return BuyOutcome(201, RESERVED, order_id, int(remaining))
+
+
+async def _indexed(index: asyncio.Future, order_id: str) -> None:
+    """Wait for the order-index write. The index only lets ``GET /api/orders/<id>``
+    say "pending" before the row exists, so a failed write is logged and the buy
+    goes on: the broker has the order (or the unit must still be given back)."""
+    try:
+        await index
+    except RedisError:
+        log.warning("order %s: the order index was not written", order_id, exc_info=True)
 
 
 async def sale_public(sale_id: int) -> dict | None:
