@@ -1,4 +1,7 @@
-"""Which async HTTP client costs the load generator less CPU per request: aiohttp or httpx?
+"""Which async HTTP client costs the load generator least CPU per request?
+
+aiohttp, httpx, and the generator's own keep-alive client (``sales.loadtest.http``,
+httptools) on asyncio's and on uvloop's event loop.
 
     python bench/client_cost.py [URL] [REQUESTS] [CONCURRENCY]
 
@@ -12,9 +15,14 @@ second run counts (the first warms up imports and connections).
 import asyncio
 import sys
 import time
+from pathlib import Path
 
 import aiohttp
 import httpx
+import uvloop
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from sales.loadtest.http import Connection, Target
 
 
 async def with_aiohttp(url: str, n: int, concurrency: int) -> None:
@@ -41,9 +49,22 @@ async def with_httpx(url: str, n: int, concurrency: int) -> None:
         await asyncio.gather(*(worker(n // concurrency) for _ in range(concurrency)))
 
 
-def measure(fn, url, n, concurrency) -> tuple[float, float]:
+async def with_httptools(url: str, n: int, concurrency: int) -> None:
+    target = Target(url.split("/api/")[0])
+    request = target.request("GET", "/api/" + url.split("/api/", 1)[1])
+
+    async def worker(count):
+        connection = Connection(target, 30)
+        for _ in range(count):
+            await connection.send(request)
+        connection.close()
+
+    await asyncio.gather(*(worker(n // concurrency) for _ in range(concurrency)))
+
+
+def measure(fn, url, n, concurrency, run=asyncio.run) -> tuple[float, float]:
     cpu, wall = time.process_time(), time.perf_counter()
-    asyncio.run(fn(url, n, concurrency))
+    run(fn(url, n, concurrency))
     return (time.process_time() - cpu) / n, n / (time.perf_counter() - wall)
 
 
@@ -51,11 +72,18 @@ def main() -> None:
     url = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8000/api/sales/1"
     n = int(sys.argv[2]) if len(sys.argv) > 2 else 4000
     concurrency = int(sys.argv[3]) if len(sys.argv) > 3 else 32
-    for name, fn in (("aiohttp", with_aiohttp), ("httpx", with_httpx)):
-        measure(fn, url, n // 4, concurrency)
-        cpu_per_request, rate = measure(fn, url, n, concurrency)
+    clients = (
+        ("aiohttp", with_aiohttp, asyncio.run),
+        ("aiohttp + uvloop", with_aiohttp, uvloop.run),
+        ("httpx", with_httpx, asyncio.run),
+        ("httptools (loadtest)", with_httptools, asyncio.run),
+        ("httptools + uvloop", with_httptools, uvloop.run),
+    )
+    for name, fn, run in clients:
+        measure(fn, url, n // 4, concurrency, run)
+        cpu_per_request, rate = measure(fn, url, n, concurrency, run)
         print(
-            f"{name:8} {cpu_per_request * 1e6:7.0f} µs client CPU per request   ({rate:,.0f} req/s wall, {n} requests)"
+            f"{name:21} {cpu_per_request * 1e6:7.0f} µs client CPU per request   ({rate:,.0f} req/s wall, {n} requests)"
         )
 
 
