@@ -9,12 +9,15 @@ buyer is told "reserved" only once that report says the broker has the event.
 """
 
 import asyncio
+import logging
 import threading
 from collections import defaultdict
 
 from confluent_kafka import KafkaError, KafkaException, Producer
 
 from orders.kafka_config import producer_config
+
+log = logging.getLogger(__name__)
 
 
 class DeliveryFailed(Exception):
@@ -43,16 +46,19 @@ class OrderEventProducer:
 
     def _poll_forever(self) -> None:
         while not self._stopping.is_set():
-            self._producer.poll(0.05)
-            self._hand_over()
+            try:
+                self._producer.poll(0.05)
+                self._hand_over()
+            except Exception:  # a dead poller would leave every later buy waiting for its ack
+                log.exception("kafka delivery poller")
 
     def _hand_over(self) -> None:
-        if not self._served:
+        served, self._served = self._served, []
+        if not served:
             return
         by_loop = defaultdict(list)
-        for loop, future, err in self._served:
+        for loop, future, err in served:
             by_loop[loop].append((future, err))
-        self._served = []
         for loop, reports in by_loop.items():
             try:
                 loop.call_soon_threadsafe(_settle, reports)

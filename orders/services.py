@@ -70,7 +70,7 @@ class OrderInsert:
     """
 
     def __init__(self, using: str):
-        self.connection = connections[using]
+        self.using = using
         self.fields = [f for f in Order._meta.concrete_fields if not f.primary_key]
         query = InsertQuery(
             Order, on_conflict=OnConflict.UPDATE, update_fields=[Order._meta.get_field("order_id")], unique_fields=[]
@@ -86,6 +86,7 @@ class OrderInsert:
 
     def execute(self, rows: list[dict]) -> None:
         """``rows``: field attname -> value (``created_at`` is set here, as ``auto_now_add`` would)."""
+        connection = connections[self.using]  # this thread's
         created_at = datetime.now(UTC)
         params = []
         # Values repeat a lot within a batch (sale, price, partition, status):
@@ -98,9 +99,9 @@ class OrderInsert:
                 try:
                     params.append(seen[value])
                 except KeyError:
-                    params.append(seen.setdefault(value, prepare(value, self.connection)))
+                    params.append(seen.setdefault(value, prepare(value, connection)))
         sql = self.head + ", ".join([self.row] * len(rows)) + self.tail
-        with self.connection.cursor() as cursor:
+        with connection.cursor() as cursor:
             cursor.execute(sql, params)
 
 
@@ -108,10 +109,12 @@ _inserts: dict[str, OrderInsert] = {}
 
 
 def insert_orders(rows: list[dict]) -> None:
+    """Write ``rows`` in one statement, in a transaction of the orders' database."""
     using = router.db_for_write(Order)
     if using not in _inserts:
         _inserts[using] = OrderInsert(using)
-    _inserts[using].execute(rows)
+    with transaction.atomic(using=using):
+        _inserts[using].execute(rows)
 
 
 def persist_batch(placed: list[Placed]) -> BatchResult:
@@ -129,7 +132,7 @@ def persist_batch(placed: list[Placed]) -> BatchResult:
     confirmed = _confirm(candidates)
     rows = []
     for p in candidates:
-        if confirmed[p.event.order_id]:
+        if confirmed[p.event.sale_id, p.event.order_id]:
             result.written.append(p)
             rows.append(
                 {
@@ -147,13 +150,12 @@ def persist_batch(placed: list[Placed]) -> BatchResult:
             log.info("order %s was given back before it was confirmed; no row", p.event.order_id)
             result.released.append(p)
     if rows:
-        with transaction.atomic():
-            insert_orders(rows)
+        insert_orders(rows)
     return result
 
 
 def _confirm(placed: list[Placed]) -> dict:
-    """order_id -> confirmed? One ``confirm`` script call per sale in the batch, one round trip."""
+    """(sale_id, order_id) -> confirmed? One ``confirm`` script call per sale in the batch, one round trip."""
     by_sale: dict[int, list] = {}
     for p in placed:
         by_sale.setdefault(p.event.sale_id, []).append(p.event.order_id)
@@ -165,7 +167,7 @@ def _confirm(placed: list[Placed]) -> dict:
         scripts.confirm(sale_id, [str(o) for o in order_ids], client=pipe)
     answers = pipe.execute()
     return {
-        order_id: ok == 1
-        for order_ids, oks in zip(by_sale.values(), answers, strict=True)
+        (sale_id, order_id): ok == 1
+        for (sale_id, order_ids), oks in zip(by_sale.items(), answers, strict=True)
         for order_id, ok in zip(order_ids, oks, strict=True)
     }

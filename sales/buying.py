@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 import orjson
 from django.conf import settings
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from orders import events
@@ -91,7 +92,7 @@ async def buy(sale_id: int, buyer_id: int) -> BuyOutcome:
         await asyncio.wait_for(ack, settings.BUY_ACK_TIMEOUT + _ACK_GRACE)
     except (DeliveryFailed, TimeoutError):
         await _indexed(index, order_id)
-        released = await scripts.release(sale_id, buyer_id, order_id)
+        released = await _release(scripts, sale_id, buyer_id, order_id)
         if released == 0:
             # The consumer already accepted the event: the order stands.
             return BuyOutcome(201, RESERVED, order_id, int(remaining))
@@ -99,6 +100,16 @@ async def buy(sale_id: int, buyer_id: int) -> BuyOutcome:
         return RETRY
     await _indexed(index, order_id)
     return BuyOutcome(201, RESERVED, order_id, int(remaining))
+
+
+async def _release(scripts, sale_id: int, buyer_id: int, order_id: str) -> int:
+    """Give the unit back. ``release.lua`` is idempotent (a second run answers -1),
+    so a connection lost on the way is worth one more try: a unit neither given
+    back nor ordered would be lost to the sale."""
+    try:
+        return await scripts.release(sale_id, buyer_id, order_id)
+    except RedisConnectionError:
+        return await scripts.release(sale_id, buyer_id, order_id)
 
 
 async def _indexed(index: asyncio.Future, order_id: str) -> None:
@@ -114,7 +125,7 @@ async def _indexed(index: asyncio.Future, order_id: str) -> None:
 async def sale_public(sale_id: int) -> dict | None:
     """``GET /api/sales/<id>`` from Redis alone; None when the sale is unknown."""
     client, _ = hot_redis()
-    fields, left = await client.execute_many(("HGETALL", keys.meta(sale_id)), ("GET", keys.stock(sale_id)))
+    fields, left = await client.execute_many(("HGETALL", keys.meta(sale_id)), ("GET", keys.stock(sale_id)), retry=True)
     if not fields:
         return None
     meta = dict(zip(fields[::2], fields[1::2], strict=True))

@@ -14,10 +14,19 @@ and one future instead.
 It does only what ``sales.buying`` needs: plain commands and the project's Lua
 scripts (``register_script`` has redis-py's shape, so ``sales.scripts.ScriptSet``
 binds to it unchanged). Everything else keeps redis-py.
+
+What keeps replies with their callers: a command's future and its bytes are
+queued together with no ``await`` in between, one connection's replies only
+settle that connection's futures, and anything unexpected (a reply nobody
+waits for, a failed write, a command unanswered for ``COMMAND_TIMEOUT``)
+aborts the connection, which fails everything in flight rather than risk a
+shifted reply. Nothing is retried unless the caller says the command is
+idempotent (``retry=True``): a purchase whose reply was lost must not run twice.
 """
 
 import asyncio
 import hashlib
+import socket
 from collections import deque
 
 import hiredis
@@ -25,20 +34,36 @@ from redis.connection import parse_url
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
+CONNECT_TIMEOUT = 5.0
+# A command unanswered this long means a dead peer (no RST ever came): abort.
+# Checked every COMMAND_TIMEOUT seconds, so it fires after 1-2 times that.
+COMMAND_TIMEOUT = 5.0
+_INCOMPLETE = object()
+
 
 class _Protocol(asyncio.Protocol):
     def __init__(self, on_lost):
         self.transport = None
         self.waiting: deque[asyncio.Future] = deque()
-        self._reader = hiredis.Reader(replyError=ResponseError)
+        self._reader = hiredis.Reader(replyError=ResponseError, notEnoughData=_INCOMPLETE)
         self._out: list[bytes] = []
         self._on_lost = on_lost
+        self._watchdog = None
+        self._oldest_seen = None
 
     def connection_made(self, transport):
         self.transport = transport
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        self._watchdog = asyncio.get_running_loop().call_later(COMMAND_TIMEOUT, self._watch)
+
+    @property
+    def usable(self) -> bool:
+        return self.transport is not None and not self.transport.is_closing()
 
     def send(self, packed: bytes) -> asyncio.Future:
-        if self.transport is None or self.transport.is_closing():
+        if not self.usable:
             raise RedisConnectionError("connection to Redis lost")
         loop = asyncio.get_running_loop()
         future = loop.create_future()
@@ -50,12 +75,31 @@ class _Protocol(asyncio.Protocol):
 
     def _flush(self):
         out, self._out = self._out, []
-        if self.transport is not None and not self.transport.is_closing():
-            self.transport.write(b"".join(out))
+        if self.usable:
+            try:
+                self.transport.write(b"".join(out))
+            except BaseException:
+                self.abort()  # those commands' futures must not wait for replies that will not come
+                raise
+
+    def _watch(self):
+        oldest = self.waiting[0] if self.waiting else None
+        if oldest is not None and oldest is self._oldest_seen:
+            self.abort()
+            return
+        self._oldest_seen = oldest
+        self._watchdog = asyncio.get_running_loop().call_later(COMMAND_TIMEOUT, self._watch)
+
+    def abort(self):
+        if self.transport is not None:
+            self.transport.abort()
 
     def data_received(self, data):
         self._reader.feed(data)
-        while (reply := self._reader.gets()) is not False:
+        while (reply := self._reader.gets()) is not _INCOMPLETE:
+            if not self.waiting:  # e.g. "-ERR max number of clients reached" on connect
+                self.abort()
+                return
             future = self.waiting.popleft()
             if future.done():  # its caller was cancelled; the reply is just dropped
                 continue
@@ -66,6 +110,8 @@ class _Protocol(asyncio.Protocol):
 
     def connection_lost(self, exc):
         self.transport = None
+        if self._watchdog is not None:
+            self._watchdog.cancel()
         self._on_lost(self)
         error = RedisConnectionError(f"connection to Redis lost: {exc or 'closed'}")
         while self.waiting:
@@ -89,28 +135,39 @@ class PipelinedRedis:
         if int(options.get("db", 0) or 0):
             self._hello.append(["SELECT", int(options["db"])])
         self._protocol: _Protocol | None = None
-        self._connecting: asyncio.Future | None = None
+        self._connecting: asyncio.Task | None = None
 
-    async def _connect(self) -> _Protocol:
+    async def _connection(self) -> _Protocol:
+        protocol = self._protocol
+        if protocol is not None and protocol.usable:
+            return protocol
         if self._connecting is None:
             self._connecting = asyncio.ensure_future(self._open())
-        try:
-            return await asyncio.shield(self._connecting)
-        finally:
-            if self._connecting is not None and self._connecting.done():
-                self._connecting = None
+            self._connecting.add_done_callback(self._connected)
+        return await asyncio.shield(self._connecting)
+
+    def _connected(self, task: asyncio.Task) -> None:
+        if self._connecting is task:
+            self._connecting = None
+        if not task.cancelled():
+            task.exception()  # retrieved: the waiters (if any) were told
 
     async def _open(self) -> _Protocol:
         loop = asyncio.get_running_loop()
         try:
             if self._path:
-                _, protocol = await loop.create_unix_connection(lambda: _Protocol(self._lost), self._path)
+                opening = loop.create_unix_connection(lambda: _Protocol(self._lost), self._path)
             else:
-                _, protocol = await loop.create_connection(lambda: _Protocol(self._lost), self._host, self._port)
-        except OSError as exc:
-            raise RedisConnectionError(f"cannot connect to Redis: {exc}") from exc
-        for command in self._hello:
-            await protocol.send(hiredis.pack_command(tuple(command)))
+                opening = loop.create_connection(lambda: _Protocol(self._lost), self._host, self._port)
+            _, protocol = await asyncio.wait_for(opening, CONNECT_TIMEOUT)
+        except (OSError, TimeoutError) as exc:
+            raise RedisConnectionError(f"cannot connect to Redis: {exc!r}") from exc
+        try:
+            for command in self._hello:
+                await protocol.send(hiredis.pack_command(tuple(command)))
+        except BaseException:
+            protocol.abort()
+            raise
         self._protocol = protocol
         return protocol
 
@@ -118,28 +175,44 @@ class PipelinedRedis:
         if self._protocol is protocol:
             self._protocol = None
 
-    async def execute(self, *args):
-        protocol = self._protocol or await self._connect()
-        return await protocol.send(hiredis.pack_command(args))
+    async def execute(self, *args, retry: bool = False):
+        """One command's reply. ``retry``: the command is idempotent, so after a lost
+        connection it is sent once more on a new one."""
+        packed = hiredis.pack_command(args)
+        try:
+            return await (await self._connection()).send(packed)
+        except RedisConnectionError:
+            if not retry:
+                raise
+        return await (await self._connection()).send(packed)
 
-    async def execute_many(self, *commands: tuple) -> list:
+    async def execute_many(self, *commands: tuple, retry: bool = False) -> list:
         """Several commands in one write; their replies in order."""
-        protocol = self._protocol or await self._connect()
-        futures = [protocol.send(hiredis.pack_command(c)) for c in commands]
+        packed = [hiredis.pack_command(c) for c in commands]
+        try:
+            protocol = await self._connection()
+            futures = [protocol.send(p) for p in packed]
+            return [await f for f in futures]
+        except RedisConnectionError:
+            if not retry:
+                raise
+        protocol = await self._connection()
+        futures = [protocol.send(p) for p in packed]
         return [await f for f in futures]
 
     async def set(self, key, value, ex: int | None = None):
-        return await (self.execute("SET", key, value, "EX", ex) if ex else self.execute("SET", key, value))
+        command = ("SET", key, value, "EX", ex) if ex else ("SET", key, value)
+        return await self.execute(*command, retry=True)
 
     async def delete(self, *keys):
-        return await self.execute("DEL", *keys)
+        return await self.execute("DEL", *keys, retry=True)
 
     def register_script(self, source: str) -> "PipelinedScript":
         return PipelinedScript(self, source)
 
     async def close(self) -> None:
-        if self._protocol is not None and self._protocol.transport is not None:
-            self._protocol.transport.close()
+        if self._protocol is not None:
+            self._protocol.abort()
         self._protocol = None
 
 

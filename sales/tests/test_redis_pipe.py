@@ -7,6 +7,7 @@ from django.conf import settings
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
+from sales import redis_pipe
 from sales.redis_clients import sync_redis
 from sales.redis_pipe import PipelinedRedis
 
@@ -103,5 +104,46 @@ def test_an_unreachable_redis_is_a_connection_error():
         client = PipelinedRedis("redis://127.0.0.1:1/1")
         with pytest.raises(RedisConnectionError):
             await client.execute("PING")
+
+    run(scenario())
+
+
+def test_only_idempotent_commands_are_sent_again_after_a_lost_connection():
+    async def scenario():
+        client = PipelinedRedis(settings.REDIS_URL)
+        victim = await client.execute("CLIENT", "ID")
+        sync_redis().client_kill_filter(_id=victim)  # the loop has not seen the close yet
+        with pytest.raises(RedisConnectionError):
+            await client.execute("INCR", "pipe:once")
+        victim = await client.execute("CLIENT", "ID")
+        sync_redis().client_kill_filter(_id=victim)
+        assert await client.set("pipe:again", "1", ex=60) == b"OK"
+
+    run(scenario())
+    r = sync_redis()
+    assert r.get("pipe:once") is None and r.get("pipe:again") == b"1"
+
+
+def test_a_command_left_unanswered_aborts_the_connection(monkeypatch):
+    monkeypatch.setattr(redis_pipe, "COMMAND_TIMEOUT", 0.2)
+
+    async def scenario():
+        client = PipelinedRedis(settings.REDIS_URL)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        with pytest.raises(RedisConnectionError):
+            await client.execute("BLPOP", "pipe:never", "3")
+        return loop.time() - started, await client.execute("ECHO", "fresh")
+
+    waited, fresh = run(scenario())
+    assert waited < 1.0 and fresh == b"fresh"
+
+
+def test_a_refused_hello_is_an_error_every_time():
+    async def scenario():
+        client = PipelinedRedis(settings.REDIS_URL.replace("redis://", "redis://:wrong-password@"))
+        for _ in range(3):
+            with pytest.raises(ResponseError):
+                await client.execute("PING")
 
     run(scenario())
