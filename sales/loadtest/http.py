@@ -56,8 +56,8 @@ class _Answer(asyncio.Protocol):
     def data_received(self, data):
         try:
             self.parser.feed_data(data)
-        except httptools.HttpParserError as exc:
-            self._fail(HttpError(f"invalid HTTP answer: {exc}"))
+        except (httptools.HttpParserError, httptools.HttpParserUpgrade) as exc:
+            self._fail(HttpError(f"invalid HTTP answer: {exc!r}"))
 
     def on_body(self, body: bytes):
         self.body.append(body)
@@ -92,21 +92,28 @@ class Connection:
         self._answer: _Answer | None = None
 
     async def send(self, request: bytes) -> tuple[int, bytes]:
-        """Send ``request``; the answer's status and body. Raises OSError or TimeoutError."""
+        """Send ``request``; the answer's status and body, within ``timeout`` seconds
+        (connecting included). Raises OSError or TimeoutError."""
         loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout
         answer = self._answer
         if answer is None or not answer.reusable or answer.transport is None:
             if answer is not None and answer.transport is not None:
                 answer.transport.close()
+            self._answer = None
             _, answer = await asyncio.wait_for(
                 loop.create_connection(_Answer, self.target.host, self.target.port), self.timeout
             )
             self._answer = answer
         waiter = answer.waiter = loop.create_future()
         answer.transport.write(request)
-        timer = loop.call_later(self.timeout, _expire, answer, waiter)
+        timer = loop.call_at(deadline, _expire, answer, waiter)
         try:
             return await waiter
+        except asyncio.CancelledError:
+            # The answer may still come: it must not be taken for the next request's.
+            answer._fail(HttpError("request cancelled"))
+            raise
         finally:
             timer.cancel()
 
