@@ -204,7 +204,7 @@ def bench_djangoview(url: str, out: Path, duration: int, connections: int, round
 # ------------------------------------------------------------------ consumer
 
 
-def bench_consumer(n: int, batch_size: int = 500, profile: str | None = None) -> dict:
+def bench_consumer(n: int, batch_size: int = 1000, profile: str | None = None) -> dict:
     """Produce ``n`` events with their reservations, then time consume_orders alone."""
     run = uuid.uuid4().hex[:8]
     topic, dlq, group = f"bench-orders-{run}", f"bench-orders-{run}.dlq", f"bench-{run}"

@@ -36,7 +36,7 @@ class OrderConsumer:
         topic: str,
         dlq_topic: str,
         group_id: str,
-        batch_size: int = 500,
+        batch_size: int = 1000,
         batch_timeout_ms: int = 100,
         max_messages: int | None = None,
         on_batch=None,

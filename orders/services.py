@@ -41,16 +41,25 @@ class BatchResult:
 
 
 def _unknown_references(placed: list[Placed]) -> dict[int, str]:
-    """Index -> reason for events whose sale or buyer does not exist."""
+    """Index -> reason for events whose sale or buyer does not exist.
+
+    Almost always every reference exists, so a COUNT per table settles it; the
+    ids are fetched only when a count falls short.
+    """
     sale_ids = {p.event.sale_id for p in placed}
     buyer_ids = {p.event.buyer_id for p in placed}
-    sales = set(Sale.objects.filter(pk__in=sale_ids).values_list("pk", flat=True))
-    buyers = set(get_user_model().objects.filter(pk__in=buyer_ids).values_list("pk", flat=True))
+    sales, buyers = Sale.objects.filter(pk__in=sale_ids), get_user_model().objects.filter(pk__in=buyer_ids)
+    missing_sales = sales.count() != len(sale_ids)
+    missing_buyers = buyers.count() != len(buyer_ids)
+    if not (missing_sales or missing_buyers):
+        return {}
+    sale_ids = set(sales.values_list("pk", flat=True)) if missing_sales else sale_ids
+    buyer_ids = set(buyers.values_list("pk", flat=True)) if missing_buyers else buyer_ids
     problems = {}
     for i, p in enumerate(placed):
-        if p.event.sale_id not in sales:
+        if p.event.sale_id not in sale_ids:
             problems[i] = f"unknown sale {p.event.sale_id}"
-        elif p.event.buyer_id not in buyers:
+        elif p.event.buyer_id not in buyer_ids:
             problems[i] = f"unknown buyer {p.event.buyer_id}"
     return problems
 

@@ -14,7 +14,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--batch-size", type=int, default=500, help="Most events written in one transaction.")
+        parser.add_argument("--batch-size", type=int, default=1000, help="Most events written in one transaction.")
         parser.add_argument("--batch-timeout", type=int, default=100, help="Milliseconds to wait to fill a batch.")
         parser.add_argument("--max-messages", type=int, default=None, help="Exit after this many events.")
         parser.add_argument("--group", default=settings.ORDERS_CONSUMER_GROUP, help="Kafka consumer group id.")
