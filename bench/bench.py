@@ -15,7 +15,8 @@
   command; printed as a ratio to the hot path.
 - ``consumer``: N order events with their reservations, then
   ``consume_orders --max-messages N`` timed alone → orders/s.
-- ``client``: aiohttp against httpx, client CPU per request.
+- ``client``: the load generator's httptools client against aiohttp and httpx,
+  client CPU per request (``bench/client_cost.py``).
 
 The machine is small and shared: run it when nothing else is busy, and read
 one run's figures as indications, not as a distribution.
