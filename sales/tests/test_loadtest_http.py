@@ -131,6 +131,11 @@ async def within(coro: Awaitable, seconds: float = HANG):
     return task.result()
 
 
+async def get(connection: Connection, path: str, seconds: float = HANG):
+    """``GET path`` over ``connection``, within ``seconds``."""
+    return await within(connection.send(connection.target.request("GET", path)), seconds)
+
+
 def ok(head: bytes) -> bytes:
     return answer(200, b"fresh")
 
@@ -222,9 +227,7 @@ def test_content_length_and_chunked_answers_are_read_completely(run):
         async with Server(handler) as server:
             target = Target(server.url)
             connection = Connection(target, timeout=2.0)
-            first = await within(connection.send(target.request("GET", "/length")))
-            second = await within(connection.send(target.request("GET", "/chunked")))
-            third = await within(connection.send(target.request("GET", "/after")))
+            first, second, third = [await get(connection, path) for path in ("/length", "/chunked", "/after")]
             connection.close()
             return server, first, second, third
 
@@ -259,9 +262,7 @@ def test_after_connection_close_the_next_request_goes_over_a_new_connection(run,
         async with Server(handler) as server:
             target = Target(server.url)
             connection = Connection(target, timeout=1.0)
-            first = await within(connection.send(target.request("GET", "/a")))
-            second = await within(connection.send(target.request("GET", "/b")))
-            third = await within(connection.send(target.request("GET", "/c")))
+            first, second, third = [await get(connection, path) for path in ("/a", "/b", "/c")]
             # When the server waits, the client must close the connection it will not use again.
             client_closed_first = server_closes == "at_once" or await server.wait_client_closed(1)
             connection.close()
@@ -306,13 +307,13 @@ def test_a_server_that_does_not_answer_times_out_and_the_next_request_uses_a_new
             target = Target(server.url)
             connection = Connection(target, timeout=TIMEOUT)
             for _ in range(answered_before):
-                assert await within(connection.send(target.request("GET", "/early"))) == (200, b"in time")
+                assert await get(connection, "/early") == (200, b"in time")
             started = time.monotonic()
             with pytest.raises(TimeoutError):
-                await within(connection.send(target.request("GET", "/slow")))
+                await get(connection, "/slow")
             waited = time.monotonic() - started
             client_closed_first = await server.wait_client_closed(1)
-            after = await within(connection.send(target.request("GET", "/after")))
+            after = await get(connection, "/after")
             connection.close()
             return server, waited, client_closed_first, after
 
@@ -332,6 +333,18 @@ def test_a_server_that_does_not_answer_times_out_and_the_next_request_uses_a_new
 # 5. garbage
 
 
+async def fails_then_recovers(server, client_closes: bool = False):
+    """A GET that must fail with an OSError (not hang), then one that must succeed on the same Connection;
+    ``client_closes``: also wait for the client to close the failed connection (True if it did)."""
+    connection = Connection(Target(server.url), timeout=1.0)  # longer than within()'s limit: a hang is not a time-out
+    with pytest.raises(OSError) as raised:
+        await get(connection, "/", 0.8)
+    closed = await server.wait_client_closed(1) if client_closes else None
+    after = await get(connection, "/after")
+    connection.close()
+    return raised.value, closed, after
+
+
 def test_an_answer_that_is_not_http_is_an_http_error_not_a_hang(run):
     async def handler(server, reader, writer, n):
         if n == 1:
@@ -344,14 +357,7 @@ def test_an_answer_that_is_not_http_is_an_http_error_not_a_hang(run):
 
     async def scenario():
         async with Server(handler) as server:
-            target = Target(server.url)
-            connection = Connection(target, timeout=1.0)  # longer than within()'s limit: a hang is not a time-out
-            with pytest.raises(OSError) as raised:
-                await within(connection.send(target.request("GET", "/")), 0.8)
-            client_closed_first = await server.wait_client_closed(1)
-            after = await within(connection.send(target.request("GET", "/after")))
-            connection.close()
-            return server, raised.value, client_closed_first, after
+            return server, *await fails_then_recovers(server, client_closes=True)
 
     server, error, client_closed_first, after = run(scenario())
 
@@ -386,15 +392,9 @@ def test_a_server_that_closes_mid_answer_gives_an_os_error(run, partial):
 
     async def scenario():
         async with Server(handler) as server:
-            target = Target(server.url)
-            connection = Connection(target, timeout=1.0)  # longer than within()'s limit: a hang is not a time-out
-            with pytest.raises(OSError) as raised:
-                await within(connection.send(target.request("GET", "/")), 0.8)
-            after = await within(connection.send(target.request("GET", "/after")))
-            connection.close()
-            return server, raised.value, after
+            return server, *await fails_then_recovers(server)
 
-    server, error, after = run(scenario())
+    server, error, _, after = run(scenario())
 
     assert isinstance(error, HttpError)
     assert "connection closed" in str(error)
@@ -417,9 +417,9 @@ def test_connection_refused_is_an_os_error_and_the_connection_recovers_once_the_
         target = Target(f"http://127.0.0.1:{port}")
         connection = Connection(target, timeout=1.0)
         with pytest.raises(OSError) as raised:
-            await within(connection.send(target.request("GET", "/")), 0.8)
+            await get(connection, "/", 0.8)
         async with Server(handler, sock=sock) as server:  # now it listens on that very port
-            after = await within(connection.send(target.request("GET", "/after")))
+            after = await get(connection, "/after")
             connection.close()
         return server, raised.value, after
 
@@ -458,7 +458,7 @@ def test_the_path_prefix_and_host_header_go_over_the_wire(run):
         async with Server(handler) as server:
             target = Target(f"http://localhost:{server.port}/base/")
             connection = Connection(target, timeout=1.0)
-            result = await within(connection.send(target.request("GET", "/api/sales/1")))
+            result = await get(connection, "/api/sales/1")
             connection.close()
             return server, result
 
@@ -483,7 +483,7 @@ def test_a_cancelled_send_never_hands_its_answer_to_the_next_request(run):
             with pytest.raises(TimeoutError):  # the caller gives up: asyncio.wait_for cancels send()
                 await asyncio.wait_for(connection.send(target.request("GET", "/first")), 0.02)
             try:
-                result = await within(connection.send(target.request("GET", "/second")))
+                result = await get(connection, "/second")
             except OSError as exc:  # an error would be acceptable; a wrong answer is not
                 result = exc
             connection.close()
