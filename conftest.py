@@ -2,9 +2,11 @@
 ``scripts/stack``, and a real daphne serving the site."""
 
 import os
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -24,7 +26,7 @@ def clean_redis():
 
 
 @pytest.fixture(scope="session")
-def kafka_topics(django_db_blocker):
+def kafka_topics():
     """This run's order topic and dead-letter topic, deleted afterwards."""
     from confluent_kafka.admin import AdminClient
 
@@ -33,7 +35,11 @@ def kafka_topics(django_db_blocker):
 
     ensure_topics()
     yield settings.ORDERS_TOPIC
-    AdminClient(admin_config()).delete_topics([settings.ORDERS_TOPIC, settings.ORDERS_DLQ_TOPIC])
+    admin = AdminClient(admin_config())
+    for deleted in admin.delete_topics(
+        [settings.ORDERS_TOPIC, settings.ORDERS_DLQ_TOPIC], operation_timeout=30
+    ).values():
+        deleted.result()
 
 
 def subprocess_env(**overrides) -> dict:
@@ -71,7 +77,7 @@ class LiveSite:
     def __init__(self, **env):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log = open(ROOT / ".pytest_cache" / f"daphne-{self.port}.log", "wb")
+        self.log = tempfile.NamedTemporaryFile(prefix=f"daphne-{self.port}-", suffix=".log")
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -88,7 +94,11 @@ class LiveSite:
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
-        wait_for_port(self.port, self.proc)
+        try:
+            wait_for_port(self.port, self.proc)
+        except BaseException:
+            self.stop()
+            raise
 
     def stop(self):
         self.proc.terminate()
@@ -102,7 +112,6 @@ class LiveSite:
 @pytest.fixture
 def live_site(transactional_db, kafka_topics):
     """A real daphne serving the site, on the test database."""
-    (ROOT / ".pytest_cache").mkdir(exist_ok=True)
     site = LiveSite()
     yield site
     site.stop()
@@ -121,23 +130,40 @@ def run_manage(*args, timeout: float = 120, **env) -> subprocess.CompletedProces
 
 
 class ManageProcess:
-    """A long-running ``manage.py`` command as a real child process."""
+    """A long-running ``manage.py`` command as a real child process, its output in a temporary file."""
 
     def __init__(self, command: str, *args, **env):
+        self.command = command
+        self.log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
             [sys.executable, "manage.py", command, *args],
             cwd=ROOT,
             env=subprocess_env(**env),
-            stdout=subprocess.PIPE,
+            stdout=self.log,
             stderr=subprocess.STDOUT,
-            text=True,
         )
 
-    def stop(self, timeout: float = 30) -> tuple[int, str]:
-        """SIGTERM, then the exit code and what it printed."""
-        self.proc.terminate()
-        out, _ = self.proc.communicate(timeout=timeout)
-        return self.proc.returncode, out
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
+        """Send ``sig`` and wait for the exit code (the process is killed if it overstays)."""
+        if self.alive():
+            self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError(f"{self.command} ignored signal {sig} for {timeout}s:\n{self.output()}") from None
+
+    def kill(self) -> None:
+        if self.alive():
+            self.proc.kill()
+            self.proc.wait()
 
 
 class OrderConsumerProcess(ManageProcess):
@@ -147,27 +173,31 @@ class OrderConsumerProcess(ManageProcess):
         super().__init__("consume_orders", *args, **env)
 
 
-def wait_until(predicate, timeout: float, interval: float = 0.1):
-    """Poll ``predicate`` until it returns something truthy; that value, or the last one."""
+def wait_until(predicate, timeout: float, what, interval: float = 0.02):
+    """Poll ``predicate`` until it returns something truthy, and return that; fail the test
+    after ``timeout`` seconds, saying ``what`` was awaited (a string, or a function giving one)."""
     deadline = time.monotonic() + timeout
-    value = predicate()
-    while not value and time.monotonic() < deadline:
-        time.sleep(interval)
+    while True:
         value = predicate()
-    return value
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"gave up after {timeout}s waiting for {what() if callable(what) else what}")
+        time.sleep(interval)
 
 
-def drain_orders(group: str, sale_id: int, expected: int, timeout: float = 60) -> int:
+def drain_orders(group: str, sale_id: int, expected: int, timeout: float = 60) -> None:
     """Run a consumer in ``group`` (see ``orders.tests.groups.fresh_group``) until the
-    sale has ``expected`` rows; returns the row count."""
+    sale has ``expected`` rows, and assert it has exactly that many."""
     from orders.models import Order
+
+    def rows() -> int:
+        return Order.objects.filter(sale_id=sale_id).count()
 
     consumer = OrderConsumerProcess("--group", group)
     try:
-        wait_until(lambda: Order.objects.filter(sale_id=sale_id).count() >= expected, timeout)
+        wait_until(lambda: rows() >= expected, timeout, lambda: f"{expected} rows:\n{consumer.output()[-3000:]}")
         time.sleep(0.5)  # anything beyond the expectation would show up now
     finally:
-        code, out = consumer.stop()
-    rows = Order.objects.filter(sale_id=sale_id).count()
-    assert code == 0 and rows == expected, f"{rows} rows of {expected}; consumer exit {code}:\n{out[-3000:]}"
-    return rows
+        code = consumer.stop()
+    assert code == 0 and rows() == expected, f"{rows()} rows of {expected}; exit {code}:\n{consumer.output()[-3000:]}"

@@ -11,9 +11,6 @@ import dataclasses
 import functools
 import itertools
 import signal
-import subprocess
-import sys
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass
@@ -26,7 +23,7 @@ from confluent_kafka.admin import OffsetSpec
 from django.conf import settings
 from django.db import connection
 
-from conftest import ROOT, run_manage, subprocess_env
+from conftest import OrderConsumerProcess, run_manage, wait_until
 from orders import events
 from orders.kafka_config import consumer_config, producer_config
 from orders.models import Order
@@ -115,16 +112,6 @@ def confirmed_in_redis(sale) -> set[str]:
     return {m.decode() for m in sync_redis().smembers(keys.confirmed(sale.pk))}
 
 
-def wait_until(predicate, timeout: float, what: str, interval: float = 0.02):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"gave up after {timeout}s waiting for {what}")
-
-
 def read_dead_letters(wanted_keys: set[bytes], timeout: float = 20) -> dict[bytes, tuple[bytes | None, dict]]:
     """The dead-letter messages with these keys: key -> (value, headers)."""
     reader = Consumer({**consumer_config(f"dlq-reader-{uuid.uuid4().hex[:8]}"), "enable.partition.eof": False})
@@ -154,52 +141,18 @@ def consume(group: str, max_messages: int, *args: str, timeout: float = 60) -> s
     return done.stdout
 
 
-class ConsumerProcess:
-    """``consume_orders`` running in the background, output to a temporary file."""
-
-    def __init__(self, group: str, *args: str, **env):
-        self.log = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen(
-            [sys.executable, "manage.py", "consume_orders", "--group", group, *args],
-            cwd=ROOT,
-            env=subprocess_env(**env),
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-
-    def output(self) -> str:
-        self.log.seek(0)
-        return self.log.read().decode(errors="replace")
-
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10) -> int:
-        """Send ``sig`` and wait for the exit code (the process is killed if it overstays)."""
-        if self.alive():
-            self.proc.send_signal(sig)
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            raise AssertionError(f"consume_orders ignored signal {sig} for {timeout}s:\n{self.output()}") from None
-
-
 @pytest.fixture
 def start_consumer(transactional_db):
     """Start ``consume_orders`` children; any still running at the end is killed."""
-    started: list[ConsumerProcess] = []
+    started: list[OrderConsumerProcess] = []
 
-    def start(group: str, *args: str, **env) -> ConsumerProcess:
-        started.append(ConsumerProcess(group, *args, **env))
+    def start(group: str, *args: str, **env) -> OrderConsumerProcess:
+        started.append(OrderConsumerProcess("--group", group, *args, **env))
         return started[-1]
 
     yield start
     for child in started:
-        if child.alive():
-            child.proc.kill()
-            child.proc.wait()
+        child.kill()
         child.log.close()
 
 
@@ -422,8 +375,7 @@ def test_sigterm_finishes_the_batch_and_commits_what_was_written(start_consumer)
     assert 0 < written < n, f"the signal came too late to be mid-stream ({written} of {n})"
     assert written == committed
     assert f"stopped: {committed} events, {written} rows written" in worker.output()
-    if committed < n:
-        consume(group, n - committed)
+    consume(group, n - committed)
     assert order_ids(sale) == sorted(r.order_id for r in reserved)
 
 

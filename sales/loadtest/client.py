@@ -104,7 +104,7 @@ class Recording:
     sent: array = field(default_factory=lambda: array("d"))
     latency: array = field(default_factory=lambda: array("d"))
     category: bytearray = field(default_factory=bytearray)
-    reserved: list[tuple[str, int, int, float]] = field(default_factory=list)  # order_id, buyer, remaining, at
+    reserved: list[tuple[str, int, int | None, float]] = field(default_factory=list)  # order_id, buyer, remaining, at
     details: Counter = field(default_factory=Counter)  # "409 ended", "ClientOSError", ... outside the main statuses
     start_lag: array = field(default_factory=lambda: array("d"))  # per buyer: actual first send - due
     loop_lag: array = field(default_factory=lambda: array("d"))
@@ -198,7 +198,7 @@ async def run_load(plan: LoadPlan, on_tick: Callable[[Live], None] | None = None
                         ended = perf()
                         category, data = categorize(http_status, body)
                         if category == RESERVED:
-                            reserved.append((data["order_id"], buyer_id, data.get("remaining", -1), ended - t0))
+                            reserved.append((data["order_id"], buyer_id, data.get("remaining"), ended - t0))
                         elif category in (OTHER_4XX, SERVER_ERROR):
                             status = data.get("status") if isinstance(data, dict) else None
                             details[f"{http_status} {status or '(no status)'}"] += 1

@@ -104,7 +104,7 @@ def run_loadtest(config: LoadTestConfig, console: Console | None = None) -> RunR
         total_stock=sale.total_stock,
         limit_per_buyer=sale.limit_per_buyer,
         reserved=[(order_id, buyer) for order_id, buyer, _, _ in recording.reserved],
-        min_remaining_answered=min((r for _, _, r, _ in recording.reserved if r >= 0), default=None),
+        min_remaining_answered=min((r for _, _, r, _ in recording.reserved if r is not None), default=None),
         min_stock_sampled=min((v for _, v in sampler.samples.stock), default=None),
         unanswered=summary.counts[CATEGORIES[NETWORK_ERROR]],
         baseline_order_ids=sorted(sale.baseline.order_ids),

@@ -54,8 +54,7 @@ def workers(live_site):
     consumer = OrderConsumerProcess("--group", group)
     yield
     for process in (ticker, consumer):
-        code, out = process.stop()
-        assert code == 0, out
+        assert process.stop() == 0, process.output()
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from django.utils import timezone
 from sales import keys
 from sales.buyers import TOKEN_SALT, mint_token
 from sales.redis_clients import sync_redis
+from sales.state import from_ms, to_ms
 from sales.tests.factories import BuyerFactory, SaleFactory
 
 
@@ -149,8 +150,8 @@ def test_buy_reserves_then_limit_and_sale_detail(live_site, open_sale, buyer):
         "price": "19.99",
         "total_stock": 5,
         "remaining": 4,
-        "starts_at": detail["starts_at"],
-        "ends_at": detail["ends_at"],
+        "starts_at": from_ms(to_ms(open_sale.starts_at)).isoformat(),  # Redis keeps milliseconds
+        "ends_at": from_ms(to_ms(open_sale.ends_at)).isoformat(),
         "state": "open",
     }
 

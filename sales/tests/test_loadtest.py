@@ -21,8 +21,7 @@ def consumer(live_site):
     group, _ = fresh_group()
     process = OrderConsumerProcess("--group", group)
     yield process
-    code, out = process.stop()
-    assert code == 0, out
+    assert process.stop() == 0, process.output()
 
 
 def loadtest(site, tmp_path, *args) -> tuple[dict, str]:

@@ -50,9 +50,8 @@ def test_300_buyers_100_units_exactly_100_orders(live_site):
     answered_ids = {body["order_id"] for code, body in answers if code == 201}
     assert len(answered_ids) == STOCK
 
-    rows = drain_orders(group, sale.pk, STOCK)
+    drain_orders(group, sale.pk, STOCK)  # asserts exactly STOCK rows
 
-    assert rows == STOCK
     orders = list(Order.objects.filter(sale=sale).values_list("order_id", "buyer_id"))
     assert {str(order_id) for order_id, _ in orders} == answered_ids  # every answer a row, no row unanswered
     assert len({buyer for _, buyer in orders}) == STOCK  # one per buyer
