@@ -100,6 +100,11 @@ class LiveSite:
             self.stop()
             raise
 
+    def output(self) -> str:
+        """What daphne has logged so far."""
+        with open(self.log.name, "rb") as log:
+            return log.read().decode(errors="replace")
+
     def stop(self):
         self.proc.terminate()
         try:

@@ -11,7 +11,7 @@ import logging
 import time
 
 from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
-from django.db import InterfaceError, OperationalError, close_old_connections, connection
+from django.db import InterfaceError, OperationalError, connection, reset_queries
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -70,6 +70,7 @@ class OrderConsumer:
                 batch = [m for m in messages if self._usable(m)]
                 if not batch:
                     continue
+                reset_queries()  # with DEBUG, Django keeps every query until a request ends; this is ours
                 result = self._handle_with_retry(batch)
                 if result is None:
                     break  # stopped while the database was down: commit nothing
@@ -103,7 +104,6 @@ class OrderConsumer:
                 if self._sleep_unless_stopped(delay):
                     return None
                 delay = min(delay * 2, 10.0)
-                close_old_connections()
 
     def _sleep_unless_stopped(self, seconds: float) -> bool:
         deadline = time.monotonic() + seconds

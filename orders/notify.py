@@ -3,7 +3,6 @@
 import asyncio
 import logging
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 from orders.models import Order
@@ -12,6 +11,17 @@ from sales import keys, live
 from sales.redis_clients import sync_redis
 
 log = logging.getLogger(__name__)
+_loop: asyncio.AbstractEventLoop | None = None
+
+
+def _run(coroutine):
+    """Run on the worker's one event loop for pushes: the channel layer keeps its Redis
+    connection there between batches (``async_to_sync`` would start a thread, a loop
+    and a connection for every batch)."""
+    global _loop
+    if _loop is None or _loop.is_closed():
+        _loop = asyncio.new_event_loop()
+    return _loop.run_until_complete(coroutine)
 
 
 async def _send_all(written: list[Placed]) -> None:
@@ -46,7 +56,7 @@ def notify_confirmed(written: list[Placed]) -> None:
     try:
         watched = _watching(written)
         if watched:
-            async_to_sync(_send_all)(watched)
+            _run(_send_all(watched))
     except Exception:
         # Best effort: the row is written either way and the page falls back to polling.
         log.exception("could not push %d order confirmations", len(written))

@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 
 import orjson
 from django.conf import settings
-from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from orders import events
@@ -92,7 +91,8 @@ async def buy(sale_id: int, buyer_id: int) -> BuyOutcome:
         await asyncio.wait_for(ack, settings.BUY_ACK_TIMEOUT + _ACK_GRACE)
     except (DeliveryFailed, TimeoutError):
         await _indexed(index, order_id)
-        released = await _release(scripts, sale_id, buyer_id, order_id)
+        # Sent again if the connection drops: a unit neither given back nor ordered would be lost.
+        released = await scripts.release(sale_id, buyer_id, order_id, retry=True)
         if released == 0:
             # The consumer already accepted the event: the order stands.
             return BuyOutcome(201, RESERVED, order_id, int(remaining))
@@ -100,16 +100,6 @@ async def buy(sale_id: int, buyer_id: int) -> BuyOutcome:
         return RETRY
     await _indexed(index, order_id)
     return BuyOutcome(201, RESERVED, order_id, int(remaining))
-
-
-async def _release(scripts, sale_id: int, buyer_id: int, order_id: str) -> int:
-    """Give the unit back. ``release.lua`` is idempotent (a second run answers -1),
-    so a connection lost on the way is worth one more try: a unit neither given
-    back nor ordered would be lost to the sale."""
-    try:
-        return await scripts.release(sale_id, buyer_id, order_id)
-    except RedisConnectionError:
-        return await scripts.release(sale_id, buyer_id, order_id)
 
 
 async def _indexed(index: asyncio.Future, order_id: str) -> None:

@@ -40,7 +40,7 @@ class SaleConsumer(AsyncJsonWebsocketConsumer):
             self.groups_joined.append(live.buyer_group(buyer_id))
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
-        client, _ = async_redis()
+        client = async_redis()
         await client.hincrby(keys.live_viewers(), sale_id, 1)
         self.counted_sale = sale_id
         if buyer_id is not None:
@@ -61,7 +61,7 @@ class SaleConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code):
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
-        client, _ = async_redis()
+        client = async_redis()
         if self.counted_sale is not None:
             await client.hincrby(keys.live_viewers(), self.counted_sale, -1)
         if self.counted_buyer is not None:

@@ -14,7 +14,8 @@ one Redis Cluster shard and its Lua scripts can touch all of them atomically.
 ``live_viewers`` (site-wide hash: sale id -> open websockets) lets the stock
 ticker pace each sale's updates to its audience; ``live_buyers`` (buyer id ->
 open websockets) lets the order consumer push confirmations only to buyers
-who are watching.
+who are watching. ``ticker_leader`` is the lock that elects the one stock
+ticker of the site.
 
 ``order_index`` is outside the sale's slot on purpose: it maps an order id to
 its sale so that ``GET /api/orders/<id>`` can answer "pending" before the row
@@ -60,6 +61,10 @@ def live_viewers() -> str:
 
 def live_buyers() -> str:
     return "live:buyers"
+
+
+def ticker_leader() -> str:
+    return "stock-ticker:leader"
 
 
 def all_of_sale(sale_id: int) -> list[str]:

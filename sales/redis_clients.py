@@ -15,7 +15,7 @@ from sales.redis_pipe import PipelinedRedis
 from sales.scripts import ScriptSet
 
 _sync_scripts: ScriptSet | None = None
-_async_clients: dict[int, tuple[redis.asyncio.Redis, ScriptSet]] = {}
+_async_clients: dict[int, redis.asyncio.Redis] = {}
 _hot_clients: dict[int, tuple[PipelinedRedis, ScriptSet]] = {}
 
 
@@ -30,16 +30,14 @@ def sync_scripts() -> ScriptSet:
     return _sync_scripts
 
 
-def async_redis() -> tuple[redis.asyncio.Redis, ScriptSet]:
+def async_redis() -> redis.asyncio.Redis:
     loop_id = id(asyncio.get_running_loop())
-    pair = _async_clients.get(loop_id)
-    if pair is None:
+    client = _async_clients.get(loop_id)
+    if client is None:
         # A blocking pool makes a burst wait for a connection instead of failing.
         pool = redis.asyncio.BlockingConnectionPool.from_url(settings.REDIS_URL, max_connections=256, timeout=5)
-        client = redis.asyncio.Redis(connection_pool=pool)
-        pair = (client, ScriptSet(client))
-        _async_clients[loop_id] = pair
-    return pair
+        client = _async_clients[loop_id] = redis.asyncio.Redis(connection_pool=pool)
+    return client
 
 
 def hot_redis() -> tuple[PipelinedRedis, ScriptSet]:

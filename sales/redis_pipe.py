@@ -176,26 +176,23 @@ class PipelinedRedis:
             self._protocol = None
 
     async def execute(self, *args, retry: bool = False):
-        """One command's reply. ``retry``: the command is idempotent, so after a lost
-        connection it is sent once more on a new one."""
-        packed = hiredis.pack_command(args)
-        try:
-            return await (await self._connection()).send(packed)
-        except RedisConnectionError:
-            if not retry:
-                raise
-        return await (await self._connection()).send(packed)
+        """One command's reply (see ``execute_many``)."""
+        [reply] = await self.execute_many(args, retry=retry)
+        return reply
 
     async def execute_many(self, *commands: tuple, retry: bool = False) -> list:
-        """Several commands in one write; their replies in order."""
+        """Several commands in one write; their replies in order. ``retry``: the
+        commands are idempotent, so after a lost connection they are sent once more
+        on a new one."""
         packed = [hiredis.pack_command(c) for c in commands]
         try:
-            protocol = await self._connection()
-            futures = [protocol.send(p) for p in packed]
-            return [await f for f in futures]
+            return await self._send(packed)
         except RedisConnectionError:
             if not retry:
                 raise
+        return await self._send(packed)
+
+    async def _send(self, packed: list[bytes]) -> list:
         protocol = await self._connection()
         futures = [protocol.send(p) for p in packed]
         return [await f for f in futures]
@@ -224,10 +221,11 @@ class PipelinedScript:
         self._source = source
         self._sha = hashlib.sha1(source.encode()).hexdigest()
 
-    async def __call__(self, keys=(), args=(), client=None):
+    async def __call__(self, keys=(), args=(), client=None, retry: bool = False):
+        """``retry``: the script is idempotent (see ``PipelinedRedis.execute_many``)."""
         try:
-            return await self._client.execute("EVALSHA", self._sha, len(keys), *keys, *args)
+            return await self._client.execute("EVALSHA", self._sha, len(keys), *keys, *args, retry=retry)
         except ResponseError as exc:
             if not str(exc).startswith("NOSCRIPT"):
                 raise
-        return await self._client.execute("EVAL", self._source, len(keys), *keys, *args)
+        return await self._client.execute("EVAL", self._source, len(keys), *keys, *args, retry=retry)

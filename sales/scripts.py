@@ -1,8 +1,9 @@
 """The Lua scripts of the sale, each defined once in ``sales/lua/<name>.lua``.
 
-``ScriptSet(client)`` binds them to a redis-py client, synchronous (django-redis,
-admin and commands) or asyncio (the buy hot path); redis-py's ``Script`` objects
-run them by SHA and load them again if Redis forgot them.
+``ScriptSet(client)`` binds them to a client with redis-py's ``register_script``:
+django-redis (admin, commands, the consumer) or ``sales.redis_pipe.PipelinedRedis``
+(the buy hot path). Either runs a script by its SHA and loads it again if Redis
+forgot it.
 """
 
 from functools import cache
@@ -39,7 +40,9 @@ class ScriptSet:
             args=[buyer_id, order_id, rate_limit],
         )
 
-    def release(self, sale_id: int, buyer_id: int, order_id: str):
+    def release(self, sale_id: int, buyer_id: int, order_id: str, **options):
+        """``options`` go to the client's script call (``retry=True`` on the hot path's client:
+        the script is idempotent, a second run answers -1)."""
         return self._release(
             keys=[
                 keys.stock(sale_id),
@@ -48,6 +51,7 @@ class ScriptSet:
                 keys.confirmed(sale_id),
             ],
             args=[buyer_id, order_id],
+            **options,
         )
 
     def confirm(self, sale_id: int, order_ids: list[str], client=None) -> list[int]:

@@ -3,8 +3,8 @@
 Why a ticker and not a publish per purchase: at the start of a sale thousands
 of purchases a second change the stock, and nobody can read more than a few
 updates a second. Every ``interval`` (0.1 s) the ticker reads the remaining
-stock of the sales that are running or about to, and publishes only what
-changed, so a sale's viewers get at most ~10 messages a second, the newest
+stock of the sales not over yet (or over for less than 30 s), and publishes
+only what changed, so a sale's viewers get at most ~10 messages a second, the newest
 value wins, and the last value (0, sold out, ended) is always sent. The buy
 hot path does no extra work at all.
 
@@ -25,10 +25,11 @@ import logging
 import time
 from datetime import timedelta
 
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.utils import timezone
+from redis.exceptions import LockError, RedisError
 
 from sales import keys, live
 from sales.models import Sale
@@ -37,14 +38,13 @@ from sales.state import sale_state, to_ms
 
 log = logging.getLogger(__name__)
 
-LOCK_KEY = "stock-ticker:leader"
 LOCK_TTL = 3.0
 SALES_REFRESH = 1.0
 # Sales that ended less than this long ago still get their final "ended" state out.
 ENDED_GRACE = timedelta(seconds=30)
 
 
-@sync_to_async
+@database_sync_to_async  # closes connections that died meanwhile, as a request would
 def _active_sales() -> dict[int, tuple[int, int]]:
     """Sale id -> (starts_ms, ends_ms) of sales not long over."""
     rows = Sale.objects.filter(ends_at__gt=timezone.now() - ENDED_GRACE).values_list("pk", "starts_at", "ends_at")
@@ -65,14 +65,14 @@ class StockTicker:
         self.stopping = True
 
     async def tick(self) -> int:
-        """Publish what changed since the last tick; returns how many sales changed."""
+        """Publish what changed since the last tick (and is due for its audience); returns how many updates went out."""
         now = time.monotonic()
         if now - self._sales_loaded_at > SALES_REFRESH:
             self._sales = await _active_sales()
             self._sales_loaded_at = now
         if not self._sales:
             return 0
-        client, _ = async_redis()
+        client = async_redis()
         ids = list(self._sales)
         values, viewers = await (
             client.pipeline(transaction=False)
@@ -82,7 +82,7 @@ class StockTicker:
         )
         now_ms = int(time.time() * 1000)
         layer = get_channel_layer()
-        changed = 0
+        sent = 0
         for sale_id, raw in zip(ids, values, strict=True):
             if raw is None:
                 continue
@@ -100,12 +100,12 @@ class StockTicker:
             payload = live.stock_payload(sale_id, *current)
             await layer.group_send(live.sale_group(sale_id), live.group_message(payload))
             self.messages_sent += 1
-            changed += 1
-        return changed
+            sent += 1
+        return sent
 
     async def run(self) -> None:
-        client, _ = async_redis()
-        lock = client.lock(LOCK_KEY, timeout=LOCK_TTL)
+        client = async_redis()
+        lock = client.lock(keys.ticker_leader(), timeout=LOCK_TTL)
         leading = False
         while not self.stopping:
             started = time.monotonic()
@@ -117,11 +117,14 @@ class StockTicker:
                     if leading:
                         log.info("stock ticker: leading")
                         self.published.clear()
-                if leading:
-                    await self.tick()
-            except Exception:
-                log.exception("stock ticker: tick failed")
+            except (RedisError, LockError):
+                log.exception("stock ticker: leader lock")
                 leading = False
+            if leading:
+                try:
+                    await self.tick()
+                except Exception:  # a failed tick keeps the lead; the next one sends what changed
+                    log.exception("stock ticker: tick failed")
             await asyncio.sleep(max(0.0, self.interval - (time.monotonic() - started)))
         if leading:
             await lock.release()

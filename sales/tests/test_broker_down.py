@@ -66,4 +66,4 @@ def test_broker_down_means_503_retry_and_nothing_taken(site_with_short_bound):
         if again.status_code == 201 or time.monotonic() > deadline:
             break
         time.sleep(0.5)
-    assert again.status_code == 201, again.text
+    assert again.status_code == 201, f"{again.status_code} {again.text}; daphne's log:\n{site.output()[-4000:]}"

@@ -181,3 +181,23 @@ async def test_a_large_audience_gets_fewer_updates_and_still_the_last_value(sett
     assert 2 <= len(messages) <= 7, len(messages)  # ~2 s + the tail at 2 a second, not 20+
     assert messages[-1]["remaining"] == 300
     await viewer.disconnect()
+
+
+async def test_a_failed_tick_keeps_the_lead():
+    """A passing error (a database blip) must not hand the site's ticker over: the lock is
+    still held, so giving up the lead would silence every sale until it expired."""
+    ticker = StockTicker(interval=0.05)
+    ticks = []
+
+    async def flaky_tick():
+        ticks.append(time.monotonic())
+        if len(ticks) == 1:
+            raise RuntimeError("database blip")
+        if len(ticks) == 3:
+            ticker.stop()
+        return 0
+
+    ticker.tick = flaky_tick
+    await asyncio.wait_for(ticker.run(), timeout=2)  # losing the lead would stall ~LOCK_TTL (3 s)
+    assert len(ticks) == 3
+    assert ticks[1] - ticks[0] < 0.5
