@@ -14,6 +14,14 @@ def remaining_stock(sale_ids: list[int]) -> dict[int, int | None]:
     return {sid: (int(v) if v is not None else None) for sid, v in zip(sale_ids, values, strict=True)}
 
 
+def redis_stock(sale_id: int) -> tuple[int, int] | None:
+    """(total, remaining) units of the sale in Redis, read together; None when it is not loaded."""
+    total, left = sync_redis().pipeline().hget(keys.meta(sale_id), "total").get(keys.stock(sale_id)).execute()
+    if total is None or left is None:
+        return None
+    return int(total), int(left)
+
+
 def sale_snapshot(sale: Sale, remaining: int | None, now_ms: int) -> dict:
     """The public view of a sale, the same shape as ``GET /api/sales/<id>``."""
     left = remaining if remaining is not None else 0

@@ -15,16 +15,17 @@ from django.utils import timezone
 from sales import keys
 from sales.models import Sale
 from sales.redis_clients import sync_redis, sync_scripts
+from sales.selectors import redis_stock
 from sales.state import to_ms
 
 
 def units_sold(sale: Sale) -> int:
     """Units taken from stock so far (reserved or confirmed), from Redis."""
-    client = sync_redis()
-    total, left = client.pipeline().hget(keys.meta(sale.pk), "total").get(keys.stock(sale.pk)).execute()
-    if total is None or left is None:
+    stock = redis_stock(sale.pk)
+    if stock is None:
         return sale.orders.count()
-    return int(total) - int(left)
+    total, left = stock
+    return total - left
 
 
 def validate_total_stock(sale: Sale, new_total: int) -> None:

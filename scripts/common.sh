@@ -13,12 +13,12 @@ start_stack() {
 # A virtualenv in .venv with the requirements installed (again only when they changed).
 ensure_venv() {
   local requirements=$1 stamp
-  if [[ ! -x .venv/bin/python ]]; then
+  if [[ ! -x .venv/bin/pip ]]; then # a venv whose creation failed half-way has python, not pip
     say "creating .venv"
-    python3 -m venv .venv || {
+    python3 -m venv --clear .venv || {
       say "python3 -m venv failed; installing python3-venv"
-      ${SUDO:-$([[ $(id -u) -eq 0 ]] || echo sudo)} apt-get install -y python3-venv python3-dev build-essential
-      python3 -m venv .venv
+      apt_install python3-venv
+      python3 -m venv --clear .venv
     }
   fi
   stamp=".venv/.installed-$(cat requirements*.txt | sha256sum | cut -c1-16)-$(basename "$requirements")"
@@ -31,13 +31,18 @@ ensure_venv() {
   export PATH="$ROOT/.venv/bin:$PATH"
 }
 
+# apt_install PACKAGE...: as root (sudo when needed), non-interactive, waiting for apt's lock.
+apt_install() {
+  local sudo=()
+  [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -qq
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq "$@" >/dev/null
+}
+
 # Debian's Chromium for the browser tests (Playwright drives it; it downloads no browser).
 ensure_chromium() {
   if ! command -v chromium >/dev/null 2>&1; then
     say "installing Debian's chromium for the browser tests"
-    local sudo=""
-    [[ $(id -u) -eq 0 ]] || sudo=sudo
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+    apt_install chromium
   fi
 }

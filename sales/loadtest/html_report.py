@@ -155,7 +155,7 @@ def render(data: dict) -> str:
     notes = "".join(f"<p class='note'>{escape(n)}</p>" for n in verification["notes"])
     scenario = f" — scenario {escape(config['scenario'])}" if config.get("scenario") else ""
     settings_rows = [
-        (escape(k), escape(str(v))) for k, v in config.items() if k not in ("extra", "report", "json") and v is not None
+        (escape(k), escape(str(v))) for k, v in config.items() if k not in ("report", "json") and v is not None
     ]
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Load test of sale {sale["id"]}</title>

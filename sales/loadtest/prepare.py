@@ -8,10 +8,9 @@ from decimal import Decimal
 from django.utils import timezone
 
 from orders.models import Order
-from sales import keys
 from sales.buyers import create_buyers, mint_token
 from sales.models import Sale
-from sales.redis_clients import sync_redis
+from sales.selectors import redis_stock
 from sales.services import create_sale
 from sales.state import to_ms
 
@@ -43,10 +42,11 @@ def make_buyers(count: int) -> list[tuple[int, str]]:
 
 
 def units_sold(sale_id: int) -> int:
-    total, left = sync_redis().pipeline().hget(keys.meta(sale_id), "total").get(keys.stock(sale_id)).execute()
-    if total is None or left is None:
+    stock = redis_stock(sale_id)
+    if stock is None:
         raise LookupError(f"sale {sale_id} is not loaded in Redis")
-    return int(total) - int(left)
+    total, left = stock
+    return total - left
 
 
 def new_sale(stock: int, limit_per_buyer: int, start_in: float) -> SaleUnderTest:

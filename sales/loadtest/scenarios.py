@@ -1,6 +1,8 @@
 """The settings of one load-test run, and the named presets of ``--scenario``."""
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
+
+from sales.loadtest.http import Target
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 
@@ -22,7 +24,6 @@ class LoadTestConfig:
     report: str | None = None
     json: str | None = None
     scenario: str | None = None
-    extra: dict = field(default_factory=dict)
 
     @property
     def requests(self) -> int:
@@ -49,11 +50,10 @@ class LoadTestConfig:
             found.append("--start-in cannot be negative")
         if self.drain_timeout < 0:
             found.append("--drain-timeout cannot be negative")
-        if not self.url.startswith("http://") or len(self.url) <= len("http://"):
-            found.append(
-                f"--url must be an http:// URL, got {self.url!r} (the generator speaks plain HTTP/1.1: "
-                "point it at the site's own address, behind any TLS terminator)"
-            )
+        try:
+            Target(self.url)
+        except ValueError as exc:
+            found.append(f"--url: {exc} (point it at the site's own address, behind any TLS terminator)")
         return found
 
 

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from orders.models import Order
 from sales import keys
 from sales.redis_clients import sync_redis
+from sales.selectors import redis_stock
 
 
 @dataclass
@@ -76,20 +77,20 @@ def verify(answers: Answers) -> Verification:
         if str(order_id) not in baseline
     ]
     confirmed = [r for r in rows if r[2] == Order.Status.CONFIRMED]
-    client = sync_redis()
-    total, left = client.pipeline().hget(keys.meta(sale_id), "total").get(keys.stock(sale_id)).execute()
-    redis_buyers = client.hgetall(keys.buyers(sale_id))
+    stock = redis_stock(sale_id)
+    redis_buyers = sync_redis().hgetall(keys.buyers(sale_id))
 
     reserved = len(answers.reserved)
     answered_ids = {order_id for order_id, _ in answers.reserved}
     row_ids = {order_id for order_id, _, _ in rows}
     checks = []
 
-    if total is None or left is None:
+    if stock is None:
         taken_text, taken = "sale not in Redis", None
     else:
-        taken = int(total) - int(left) - answers.baseline_units_sold
-        taken_text = f"units taken from Redis {taken} (total {int(total)} - stock {int(left)}"
+        total, left = stock
+        taken = total - left - answers.baseline_units_sold
+        taken_text = f"units taken from Redis {taken} (total {total} - stock {left}"
         taken_text += f" - {answers.baseline_units_sold} sold before)" if answers.baseline_units_sold else ")"
     checks.append(
         Check(
@@ -141,7 +142,7 @@ def verify(answers: Answers) -> Verification:
     )
 
     lows = {
-        "stock now": int(left) if left is not None else None,
+        "stock now": stock[1] if stock is not None else None,
         "lowest sampled": answers.min_stock_sampled,
         "lowest answered": answers.min_remaining_answered,
     }

@@ -106,3 +106,9 @@ def test_scenario_presets_yield_to_explicit_options():
     assert (config.stock, config.buyers, config.ramp) == (1000, 10, 5.0)
     with pytest.raises(ValueError, match="unknown scenario"):
         build_config("nope")
+
+
+@pytest.mark.parametrize("url", ["https://127.0.0.1:8000", "ftp://127.0.0.1", "http://", "127.0.0.1:8000"])
+def test_a_url_the_generator_cannot_drive_is_refused_before_anything_is_created(url):
+    with pytest.raises(CommandError, match=r"--url: the load generator drives http:// URLs"):
+        call_command("loadtest", url=url, stdout=io.StringIO())

@@ -1,4 +1,5 @@
 import json
+from dataclasses import fields
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -7,7 +8,7 @@ from rich.console import Console
 from sales.loadtest.client import SiteMismatch
 from sales.loadtest.report import print_summary, print_verification, result_to_json, write_json
 from sales.loadtest.runner import run_loadtest
-from sales.loadtest.scenarios import DEFAULT_URL, SCENARIOS, build_config
+from sales.loadtest.scenarios import DEFAULT_URL, SCENARIOS, LoadTestConfig, build_config
 from sales.loadtest.verify import Answers, verify
 
 
@@ -23,38 +24,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--scenario",
             choices=sorted(SCENARIOS),
-            help="Preset: seed = stock 1000, 2000 buyers over 5 s; stampede = stock 10,000, 100,000 buyers at "
-            "once. Options given explicitly override the preset's values.",
+            help=f"Preset: {_describe_scenarios()}. Options given explicitly override the preset's values.",
         )
         target = parser.add_mutually_exclusive_group()
         target.add_argument("--sale", type=int, dest="sale_id", help="Use this existing, open sale.")
         target.add_argument(
-            "--stock", type=int, help="Create a fresh sale with this many units for the run (default 100)."
-        )
-        parser.add_argument("--limit-per-buyer", type=int, help="Units one buyer may take in a fresh sale (default 1).")
-        parser.add_argument(
-            "--start-in",
-            type=float,
-            help="Seconds between the buyers being ready and the fresh sale's start (default 3).",
-        )
-        parser.add_argument("--buyers", type=int, help="Distinct buyers, created in bulk with tokens (default 300).")
-        parser.add_argument(
-            "--ramp",
-            type=float,
-            help="Seconds over which the buyers' first requests are spread evenly; 0 = all at once (default 0).",
-        )
-        parser.add_argument("--concurrency", type=int, help="Open connections, i.e. requests in flight (default 64).")
-        parser.add_argument(
-            "--attempts",
+            "--stock",
             type=int,
-            help="Requests per buyer, one after the other, to exercise the per-buyer and rate limits (default 1).",
+            help=f"Create a fresh sale with this many units for the run (default {LoadTestConfig.stock}).",
         )
-        parser.add_argument("--timeout", type=float, help="Seconds one request may take (default 10).")
-        parser.add_argument(
-            "--drain-timeout",
-            type=float,
-            help="Seconds to wait for consume_orders to write every reserved order (default 60).",
-        )
+        for option, kind, text in _SETTING_OPTIONS:
+            default = getattr(LoadTestConfig, option[2:].replace("-", "_"))
+            parser.add_argument(option, type=kind, help=f"{text} (default {default:g}).")
         parser.add_argument(
             "--no-warmup",
             dest="warmup",
@@ -74,7 +55,7 @@ class Command(BaseCommand):
         console = Console(file=self.stdout._out, width=None if self.stdout.isatty() else 130)
         if verify_from:
             return self.verify_again(console, verify_from)
-        explicit = {k: options[k] for k in _SETTINGS if k in options}
+        explicit = {k: options[k] for k in _SETTINGS}
         try:
             config = build_config(options["scenario"], **explicit)
         except ValueError as exc:
@@ -112,19 +93,24 @@ class Command(BaseCommand):
             raise CommandError("verification failed")
 
 
-_SETTINGS = (
-    "url",
-    "sale_id",
-    "stock",
-    "limit_per_buyer",
-    "start_in",
-    "buyers",
-    "ramp",
-    "concurrency",
-    "attempts",
-    "timeout",
-    "drain_timeout",
-    "warmup",
-    "report",
-    "json",
+# The run's settings with a plain value: (option, type, help); each default is LoadTestConfig's.
+_SETTING_OPTIONS = (
+    ("--limit-per-buyer", int, "Units one buyer may take in a fresh sale"),
+    ("--start-in", float, "Seconds between the buyers being ready and the fresh sale's start"),
+    ("--buyers", int, "Distinct buyers, created in bulk with tokens"),
+    ("--ramp", float, "Seconds over which the buyers' first requests are spread evenly; 0 = all at once"),
+    ("--concurrency", int, "Open connections, i.e. requests in flight"),
+    ("--attempts", int, "Requests per buyer, one after the other, to exercise the per-buyer and rate limits"),
+    ("--timeout", float, "Seconds one request may take"),
+    ("--drain-timeout", float, "Seconds to wait for consume_orders to write every reserved order"),
 )
+# Options that are settings of the run (LoadTestConfig fields), as opposed to --scenario/--verify-from.
+_SETTINGS = tuple(f.name for f in fields(LoadTestConfig) if f.name != "scenario")
+
+
+def _describe_scenarios() -> str:
+    return "; ".join(
+        f"{name} = stock {preset['stock']:,}, {preset['buyers']:,} buyers "
+        + (f"over {preset['ramp']:g} s" if preset.get("ramp") else "at once")
+        for name, preset in SCENARIOS.items()
+    )
