@@ -39,7 +39,8 @@ class OrderEventProducer:
         self._producer = Producer(config or producer_config())
         self._stopping = threading.Event()
         # (loop, future, error) of the reports served by the poll() in progress;
-        # only the poller thread touches it (callbacks run inside its poll()).
+        # only the poller thread touches it (callbacks run inside its poll()), and close()
+        # once that thread has stopped (flush() runs the last callbacks in the caller's thread).
         self._served: list = []
         self._poller = threading.Thread(target=self._poll_forever, name="kafka-delivery-poller", daemon=True)
         self._poller.start()

@@ -28,13 +28,17 @@ def units_sold(sale: Sale) -> int:
     return total - left
 
 
+def _below_sold(sold: int) -> str:
+    return f"{sold} units are already sold; the stock cannot go below that."
+
+
 def validate_total_stock(sale: Sale, new_total: int) -> None:
     """A running sale cannot offer fewer units than it already sold."""
     if sale.pk is None:
         return
     sold = units_sold(sale)
     if new_total < sold:
-        raise ValidationError(f"{sold} units are already sold; the stock cannot go below that.", code="below_sold")
+        raise ValidationError(_below_sold(sold), code="below_sold")
 
 
 @transaction.atomic
@@ -57,7 +61,7 @@ def save_sale(sale: Sale) -> int:
         title=sale.title,
     )
     if code != 1:
-        raise ValidationError({"total_stock": f"{value} units are already sold; the stock cannot go below that."})
+        raise ValidationError({"total_stock": _below_sold(value)})
     return int(value)
 
 

@@ -74,9 +74,10 @@
   function stopPolling() { clearInterval(pollTimer); pollTimer = null; }
 
   // --- the live socket -------------------------------------------------------
+  let socketToken = token; // dropped if the server refuses it: the stock still comes, anonymously
   function connect() {
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    const query = token ? "?token=" + encodeURIComponent(token) : "";
+    const query = socketToken ? "?token=" + encodeURIComponent(socketToken) : "";
     socket = new WebSocket(scheme + location.host + "/ws/sales/" + saleId + "/" + query);
     socket.onopen = () => { backoff = 500; stopPolling(); render(); };
     socket.onmessage = (event) => {
@@ -87,6 +88,7 @@
     socket.onclose = (event) => {
       render();
       if (event.code === 4404) return; // no such sale: nothing to wait for
+      if (event.code === 4401) socketToken = null; // the same token would be refused again
       startPolling();
       setTimeout(connect, backoff + Math.random() * backoff);
       backoff = Math.min(backoff * 2, 15000);
