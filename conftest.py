@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent
 @pytest.fixture(autouse=True)
 def clean_redis():
     """Each test starts with an empty test Redis database."""
-    from sales.redis_clients import sync_redis
+    from plumbing.redis_clients import sync_redis
 
     sync_redis().flushdb()
     yield
@@ -30,10 +30,10 @@ def kafka_topics():
     """This run's order topic and dead-letter topic, deleted afterwards."""
     from confluent_kafka.admin import AdminClient
 
-    from orders.kafka_config import admin_config
-    from orders.topics import ensure_topics
+    from orders.topics import ensure_order_topics
+    from plumbing.kafka.config import admin_config
 
-    ensure_topics()
+    ensure_order_topics()
     yield settings.ORDERS_TOPIC
     admin = AdminClient(admin_config())
     for deleted in admin.delete_topics(

@@ -52,11 +52,10 @@ from django.db.models import Max, Min  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from orders import events  # noqa: E402
-from orders.kafka_config import admin_config, producer_config  # noqa: E402
 from orders.models import Order  # noqa: E402
-from sales import keys  # noqa: E402
+from plumbing.kafka.config import admin_config, producer_config  # noqa: E402
+from sales import inventory  # noqa: E402
 from sales.buyers import create_buyers, mint_token  # noqa: E402
-from sales.redis_clients import sync_redis  # noqa: E402
 from sales.services import create_sale  # noqa: E402
 
 WRK_BUYERS = 20_000
@@ -218,18 +217,16 @@ def bench_consumer(n: int, batch_size: int = 1000, profile: str | None = None) -
         buyers = create_buyers(1000, prefix="bench-consumer")
         sale = create_sale(title="consumer bench", stock=n, price=Decimal("1.00"), limit_per_buyer=n)
         say(f"producing {n:,} order events to {topic} (sale {sale.pk})")
-        redis = sync_redis()
-        producer = Producer(producer_config())
+        producer = Producer(producer_config(client_id="bench-consumer", delivery_timeout=30))
         now = timezone.now()
-        pipe = redis.pipeline(transaction=False)
-        for i in range(n):
-            order_id, buyer = str(uuid.uuid4()), buyers[i % len(buyers)]
-            pipe.hset(keys.orders(sale.pk), order_id, buyer)
-            producer.produce(topic, key=order_id.encode(), value=events.encode(order_id, sale.pk, buyer, "1.00", now))
-            if i % 5000 == 4999:
-                pipe.execute()
-                producer.poll(0)
-        pipe.execute()
+        for start in range(0, n, 5000):
+            holds = [(buyers[i % len(buyers)], str(uuid.uuid4())) for i in range(start, min(start + 5000, n))]
+            taken = inventory.reserve_many(sale.pk, holds)
+            assert all(isinstance(t, inventory.Hold) for t in taken), "the bench sale refused a reservation"
+            for buyer, order_id in holds:
+                event = events.encode(order_id, sale.pk, buyer, "1.00", now)
+                producer.produce(topic, key=order_id.encode(), value=event)
+            producer.poll(0)
         assert producer.flush(60) == 0, "events not delivered"
 
         env = {**os.environ, "ORDERS_TOPIC": topic, "ORDERS_DLQ_TOPIC": dlq}

@@ -1,6 +1,6 @@
 """Which async HTTP client costs the load generator least CPU per request?
 
-aiohttp, httpx, and the generator's own keep-alive client (``sales.loadtest.http``,
+aiohttp, httpx, and the generator's own keep-alive client (``loadtest.http``,
 httptools) on asyncio's and on uvloop's event loop.
 
     python bench/client_cost.py [URL] [REQUESTS] [CONCURRENCY]
@@ -22,7 +22,7 @@ import httpx
 import uvloop
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from sales.loadtest.http import Connection, Target
+from loadtest.http import Connection, Target
 
 
 async def with_aiohttp(url: str, n: int, concurrency: int) -> None:

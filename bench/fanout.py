@@ -135,8 +135,8 @@ async def run_one(base, ws_base, n_viewers, stock, rate, seconds, processes):
 
     from asgiref.sync import sync_to_async
 
+    from sales import inventory
     from sales.buyers import create_buyers, mint_token
-    from sales.redis_clients import sync_redis
     from sales.services import create_sale
 
     @sync_to_async
@@ -182,7 +182,7 @@ async def run_one(base, ws_base, n_viewers, stock, rate, seconds, processes):
 
         await asyncio.gather(*(finish(t) for t in rest))
     purchase_seconds = max(changes.values()) - min(changes.values()) if changes else 0
-    final_value.value = int(sync_redis().get(f"{{sale:{sale_id}}}:stock"))
+    final_value.value = inventory.remaining([sale_id])[sale_id]
     loop.call_later(FINAL_WAIT, stop_evt.set)  # bound the wait for the final value
     results = []
     for _ in procs:
@@ -191,7 +191,7 @@ async def run_one(base, ws_base, n_viewers, stock, rate, seconds, processes):
     for p in procs:
         p.join()
 
-    final = int(sync_redis().get(f"{{sale:{sale_id}}}:stock"))
+    final = inventory.remaining([sale_id])[sale_id]
     final_state = "sold_out" if final == 0 else "open"
     delays, per_viewer, got_final = [], [], 0
     for was_connected, messages in results:

@@ -3,8 +3,8 @@
 
     python bench/producer_latency.py [RATE] [COUNT]
 
-Sends COUNT events at RATE per second through ``orders.producer.OrderEventProducer``
-with ``producer_config()``, then with a few overrides (``linger.ms`` 0, Nagle off),
+Sends COUNT events at RATE per second through ``plumbing.kafka.producer.AsyncProducer``
+with ``order_producer_config()``, then with a few overrides (``linger.ms`` 0, Nagle off),
 to a throwaway topic, and prints the percentiles of the time until each event's
 delivery report. Tells how much of the reserve path's latency is the broker's.
 """
@@ -25,14 +25,15 @@ django.setup()
 
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
 
-from orders.kafka_config import admin_config, producer_config  # noqa: E402
-from orders.producer import OrderEventProducer  # noqa: E402
+from orders.placing import order_producer_config  # noqa: E402
+from plumbing.kafka.config import admin_config  # noqa: E402
+from plumbing.kafka.producer import AsyncProducer  # noqa: E402
 
 VARIANTS = ({}, {"linger.ms": 0}, {"socket.nagle.disable": True}, {"linger.ms": 0, "socket.nagle.disable": True})
 
 
 async def measure(topic: str, rate: float, count: int, overrides: dict) -> str:
-    producer = OrderEventProducer({**producer_config(), **overrides})
+    producer = AsyncProducer({**order_producer_config(), **overrides})
     await producer.send(topic, b"warm-up", b"{}")
     latencies: list[float] = []
 
@@ -52,7 +53,7 @@ async def measure(topic: str, rate: float, count: int, overrides: dict) -> str:
     def pct(p):
         return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] * 1000
 
-    name = ", ".join(f"{k}={v}" for k, v in overrides.items()) or "producer_config()"
+    name = ", ".join(f"{k}={v}" for k, v in overrides.items()) or "order_producer_config()"
     return f"{name:42} p50 {pct(50):5.1f} ms  p90 {pct(90):5.1f}  p99 {pct(99):5.1f}  max {latencies[-1] * 1000:5.1f}"
 
 

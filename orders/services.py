@@ -1,6 +1,8 @@
-"""Turning a batch of order events into order rows.
+"""Turning a batch of order events into order rows: the order worker's handler.
 
-``persist_batch`` is idempotent: every row is keyed by ``order_id`` and an
+``persist_batch`` is a plain function of a batch of decoded events (with where
+they came from in Kafka) to what became of each; it needs the database and Redis,
+not Kafka (``plumbing.kafka.batches`` feeds it). It is idempotent: every row is keyed by ``order_id`` and an
 event seen again changes nothing, so a batch may be retried or redelivered at
 will. Before a row is written the reservation is confirmed in Redis, which
 settles the race with the buy path giving an unacknowledged reservation back:
@@ -18,23 +20,21 @@ from django.db.models.sql import InsertQuery
 
 from orders.events import OrderEvent
 from orders.models import Order
+from plumbing.kafka.batches import Delivered
+from sales import inventory
 from sales.models import Sale
-from sales.redis_clients import sync_redis, sync_scripts
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class Placed:
-    """An event with where it came from in Kafka."""
-
-    event: OrderEvent
-    partition: int
-    offset: int
+# An order event with where it came from in Kafka.
+Placed = Delivered[OrderEvent]
 
 
 @dataclass
 class BatchResult:
+    """What became of each event: a row, nothing (its unit was given back first), or refused for good."""
+
     written: list[Placed]
     released: list[Placed]
     rejected: list[tuple[Placed, str]]
@@ -46,8 +46,8 @@ def _unknown_references(placed: list[Placed]) -> dict[int, str]:
     Almost always every reference exists, so a COUNT per table settles it; the
     ids are fetched only when a count falls short.
     """
-    sale_ids = {p.event.sale_id for p in placed}
-    buyer_ids = {p.event.buyer_id for p in placed}
+    sale_ids = {p.value.sale_id for p in placed}
+    buyer_ids = {p.value.buyer_id for p in placed}
     sales, buyers = Sale.objects.filter(pk__in=sale_ids), get_user_model().objects.filter(pk__in=buyer_ids)
     missing_sales = sales.count() != len(sale_ids)
     missing_buyers = buyers.count() != len(buyer_ids)
@@ -57,10 +57,10 @@ def _unknown_references(placed: list[Placed]) -> dict[int, str]:
     buyer_ids = set(buyers.values_list("pk", flat=True)) if missing_buyers else buyer_ids
     problems = {}
     for i, p in enumerate(placed):
-        if p.event.sale_id not in sale_ids:
-            problems[i] = f"unknown sale {p.event.sale_id}"
-        elif p.event.buyer_id not in buyer_ids:
-            problems[i] = f"unknown buyer {p.event.buyer_id}"
+        if p.value.sale_id not in sale_ids:
+            problems[i] = f"unknown sale {p.value.sale_id}"
+        elif p.value.buyer_id not in buyer_ids:
+            problems[i] = f"unknown buyer {p.value.buyer_id}"
     return problems
 
 
@@ -138,45 +138,26 @@ def persist_batch(placed: list[Placed]) -> BatchResult:
         else:
             candidates.append(p)
 
-    confirmed = _confirm(candidates)
+    confirmed = inventory.confirm((p.value.sale_id, str(p.value.order_id)) for p in candidates)
     rows = []
     for p in candidates:
-        if confirmed[p.event.sale_id, p.event.order_id]:
+        if confirmed[p.value.sale_id, str(p.value.order_id)]:
             result.written.append(p)
             rows.append(
                 {
-                    "order_id": p.event.order_id,
-                    "sale_id": p.event.sale_id,
-                    "buyer_id": p.event.buyer_id,
-                    "price": p.event.price,
+                    "order_id": p.value.order_id,
+                    "sale_id": p.value.sale_id,
+                    "buyer_id": p.value.buyer_id,
+                    "price": p.value.price,
                     "status": Order.Status.CONFIRMED,
-                    "reserved_at": p.event.reserved_at,
+                    "reserved_at": p.value.reserved_at,
                     "kafka_partition": p.partition,
                     "kafka_offset": p.offset,
                 }
             )
         else:
-            log.info("order %s was given back before it was confirmed; no row", p.event.order_id)
+            log.info("order %s was given back before it was confirmed; no row", p.value.order_id)
             result.released.append(p)
     if rows:
         insert_orders(rows)
     return result
-
-
-def _confirm(placed: list[Placed]) -> dict:
-    """(sale_id, order_id) -> confirmed? One ``confirm`` script call per sale in the batch, one round trip."""
-    by_sale: dict[int, list] = {}
-    for p in placed:
-        by_sale.setdefault(p.event.sale_id, []).append(p.event.order_id)
-    if not by_sale:
-        return {}
-    scripts = sync_scripts()
-    pipe = sync_redis().pipeline(transaction=False)
-    for sale_id, order_ids in by_sale.items():
-        scripts.confirm(sale_id, [str(o) for o in order_ids], client=pipe)
-    answers = pipe.execute()
-    return {
-        (sale_id, order_id): ok == 1
-        for (sale_id, order_ids), oks in zip(by_sale.items(), answers, strict=True)
-        for order_id, ok in zip(order_ids, oks, strict=True)
-    }

@@ -1,10 +1,28 @@
+"""The Django side of the order API: a buy from a signed-in browser, and where an order stands."""
+
 import uuid
 
-from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 
+from orders.api import buy_answer, parse_buy_body
 from orders.selectors import order_status
+from plumbing.http import bad_request, json_response, status_body
 from sales.buyers import InvalidToken, buyer_from_authorization
+
+
+async def buy_with_session(request, sale_id: int):
+    """``POST /api/sales/<id>/buy`` for a signed-in browser session (CSRF-checked
+    by Django's middleware). Token buyers never get here: ``orders.api.buy``
+    answers them before Django."""
+    if request.method != "POST":
+        return json_response(405, bad_request("use POST"), headers={"Allow": "POST"})
+    user = await request.auser()
+    if not user.is_authenticated:
+        return json_response(401, status_body("unauthorized", "sign in or use a bearer token"))
+    problem = parse_buy_body(request.body)
+    if problem:
+        return json_response(400, bad_request(problem))
+    return json_response(*await buy_answer(sale_id, user.pk))
 
 
 def _buyer_id(request) -> int | None:
@@ -20,14 +38,14 @@ def order_detail(request, order_id: str):
     try:
         buyer_id = _buyer_id(request)
     except InvalidToken as exc:
-        return JsonResponse({"status": "unauthorized", "detail": str(exc)}, status=401)
+        return json_response(401, status_body("unauthorized", str(exc)))
     if buyer_id is None:
-        return JsonResponse({"status": "unauthorized"}, status=401)
+        return json_response(401, status_body("unauthorized"))
     try:
         parsed = uuid.UUID(order_id)
     except ValueError:
-        return JsonResponse({"status": "not_found"}, status=404)
+        return json_response(404, status_body("not_found"))
     found = order_status(parsed, buyer_id)
     if found is None:
-        return JsonResponse({"status": "not_found"}, status=404)
-    return JsonResponse(found, headers={"Cache-Control": "no-store"})
+        return json_response(404, status_body("not_found"))
+    return json_response(200, found, headers={"Cache-Control": "no-store"})

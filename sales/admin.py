@@ -1,10 +1,14 @@
+"""The sale in admin: the offer, with its live stock from Redis.
+
+The order columns (confirmed orders, units in flight) are added by ``orders.admin``,
+which knows orders; this app does not import it.
+"""
+
 from django import forms
 from django.contrib import admin
-from django.db.models import Count, Q
 
-from orders.models import Order
+from sales import inventory
 from sales.models import Sale
-from sales.selectors import remaining_stock
 from sales.services import forget_sale, save_sale, validate_total_stock
 
 
@@ -30,25 +34,16 @@ class SaleAdmin(admin.ModelAdmin):
         "ends_at",
         "remaining",
         "sold",
-        "confirmed",
-        "in_flight",
     ]
     search_fields = ["title"]
     date_hierarchy = "starts_at"
-
-    def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(confirmed_orders=Count("orders", filter=Q(orders__status=Order.Status.CONFIRMED)))
-        )
 
     @staticmethod
     def _left(sale) -> int | None:
         """Remaining stock from Redis, read once per row (kept on the row, not on
         this ModelAdmin, which every request and thread shares)."""
         if not hasattr(sale, "_remaining_in_redis"):
-            sale._remaining_in_redis = remaining_stock([sale.pk])[sale.pk]
+            sale._remaining_in_redis = inventory.remaining([sale.pk])[sale.pk]
         return sale._remaining_in_redis
 
     @admin.display(description="remaining (Redis)")
@@ -60,15 +55,6 @@ class SaleAdmin(admin.ModelAdmin):
     def sold(self, sale):
         left = self._left(sale)
         return None if left is None else sale.total_stock - left
-
-    @admin.display(description="confirmed orders", ordering="confirmed_orders")
-    def confirmed(self, sale):
-        return sale.confirmed_orders
-
-    @admin.display(description="in flight")
-    def in_flight(self, sale):
-        sold = self.sold(sale)
-        return None if sold is None else sold - sale.confirmed_orders
 
     def save_model(self, request, obj, form, change):
         save_sale(obj)

@@ -6,7 +6,7 @@ class Sale(models.Model):
     """A flash sale of one scarce item.
 
     ``total_stock`` is the number of units offered. While the sale runs, the
-    remaining stock lives in Redis (see ``sales.keys``); the database holds the
+    remaining stock lives in Redis (see ``sales.inventory``); the database holds the
     offer and, through ``orders.Order``, what was sold.
     """
 

@@ -1,25 +1,10 @@
-"""Read-side queries about sales for pages and admin (synchronous)."""
+"""Read-side queries about sales: the public view of a sale, for pages, admin and the API."""
 
-from sales import keys
+import time
+
+from sales import inventory
 from sales.models import Sale
-from sales.redis_clients import sync_redis
-from sales.state import sale_state, to_ms
-
-
-def remaining_stock(sale_ids: list[int]) -> dict[int, int | None]:
-    """Remaining units per sale from Redis; None where the sale is not loaded."""
-    if not sale_ids:
-        return {}
-    values = sync_redis().mget([keys.stock(sale_id) for sale_id in sale_ids])
-    return {sid: (int(v) if v is not None else None) for sid, v in zip(sale_ids, values, strict=True)}
-
-
-def redis_stock(sale_id: int) -> tuple[int, int] | None:
-    """(total, remaining) units of the sale in Redis, read together; None when it is not loaded."""
-    total, left = sync_redis().pipeline().hget(keys.meta(sale_id), "total").get(keys.stock(sale_id)).execute()
-    if total is None or left is None:
-        return None
-    return int(total), int(left)
+from sales.state import from_ms, sale_state, to_ms
 
 
 def sale_snapshot(sale: Sale, remaining: int | None, now_ms: int) -> dict:
@@ -34,4 +19,21 @@ def sale_snapshot(sale: Sale, remaining: int | None, now_ms: int) -> dict:
         "starts_at": sale.starts_at.isoformat(),
         "ends_at": sale.ends_at.isoformat(),
         "state": sale_state(now_ms, to_ms(sale.starts_at), to_ms(sale.ends_at), left),
+    }
+
+
+async def sale_public(sale_id: int) -> dict | None:
+    """``GET /api/sales/<id>`` (and a websocket's first message) from Redis alone; None when unknown."""
+    offer = await inventory.offer(sale_id)
+    if offer is None:
+        return None
+    return {
+        "id": sale_id,
+        "title": offer.title,
+        "price": offer.price,
+        "total_stock": offer.total,
+        "remaining": offer.remaining,
+        "starts_at": from_ms(offer.starts_ms).isoformat(),
+        "ends_at": from_ms(offer.ends_ms).isoformat(),
+        "state": sale_state(int(time.time() * 1000), offer.starts_ms, offer.ends_ms, offer.remaining),
     }

@@ -12,16 +12,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from sales import keys
+from sales import inventory
 from sales.models import Sale
-from sales.redis_clients import sync_redis, sync_scripts
-from sales.selectors import redis_stock
 from sales.state import to_ms
 
 
 def units_sold(sale: Sale) -> int:
     """Units taken from stock so far (reserved or confirmed), from Redis."""
-    stock = redis_stock(sale.pk)
+    stock = inventory.total_and_left(sale.pk)
     if stock is None:
         return sale.orders.count()
     total, left = stock
@@ -50,19 +48,19 @@ def save_sale(sale: Sale) -> int:
     """
     sale.full_clean()
     sale.save()
-    code, value = sync_scripts().load_stock(
-        sale.pk,
-        total=sale.total_stock,
-        starts_ms=to_ms(sale.starts_at),
-        ends_ms=to_ms(sale.ends_at),
-        limit=sale.limit_per_buyer,
-        price=str(sale.price),
-        sold=sale.orders.count(),
-        title=sale.title,
-    )
-    if code != 1:
-        raise ValidationError({"total_stock": _below_sold(value)})
-    return int(value)
+    try:
+        return inventory.load(
+            sale.pk,
+            total=sale.total_stock,
+            starts_ms=to_ms(sale.starts_at),
+            ends_ms=to_ms(sale.ends_at),
+            limit=sale.limit_per_buyer,
+            price=str(sale.price),
+            sold=sale.orders.count(),
+            title=sale.title,
+        )
+    except inventory.StockBelowSold as exc:
+        raise ValidationError({"total_stock": _below_sold(exc.sold)}) from None
 
 
 def create_sale(
@@ -91,4 +89,4 @@ def create_sale(
 
 def forget_sale(sale_id: int) -> None:
     """Remove a deleted sale's keys from Redis."""
-    sync_redis().delete(*keys.all_of_sale(sale_id))
+    inventory.forget(sale_id)

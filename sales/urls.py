@@ -8,5 +8,4 @@ urlpatterns = [
     path("", views.sale_list, name="list"),
     path("sales/<int:sale_id>/", views.buy_page, name="buy_page"),
     path("guest/", views.guest_sign_in, name="guest"),
-    path("api/sales/<int:sale_id>/buy", views.buy_with_session, name="buy_api"),
 ]

@@ -1,18 +1,17 @@
-"""Pages (sale list, buy page, guest sign-in) and the session flavour of the buy API."""
+"""Pages: the sale list, the buy page, guest sign-in (the buy itself is ``orders``')."""
 
 import time
 
 from django.contrib.auth import login
-from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from sales import inventory
 from sales.buyers import create_guest, mint_token
-from sales.buying import buy, parse_buy_body
 from sales.models import Sale
-from sales.selectors import remaining_stock, sale_snapshot
+from sales.selectors import sale_snapshot
 
 
 def _now_ms() -> int:
@@ -22,7 +21,7 @@ def _now_ms() -> int:
 @require_GET
 def sale_list(request):
     sales = list(Sale.objects.all()[:100])
-    left = remaining_stock([s.pk for s in sales])
+    left = inventory.remaining([s.pk for s in sales])
     now = _now_ms()
     rows = [(sale, sale_snapshot(sale, left[sale.pk], now)) for sale in sales]
     return render(request, "sales/sale_list.html", {"rows": rows})
@@ -31,7 +30,7 @@ def sale_list(request):
 @require_GET
 def buy_page(request, sale_id: int):
     sale = get_object_or_404(Sale, pk=sale_id)
-    snapshot = sale_snapshot(sale, remaining_stock([sale.pk])[sale.pk], _now_ms())
+    snapshot = sale_snapshot(sale, inventory.remaining([sale.pk])[sale.pk], _now_ms())
     token = mint_token(request.user.pk) if request.user.is_authenticated else None
     return render(request, "sales/buy.html", {"sale": sale, "snapshot": snapshot, "token": token})
 
@@ -44,19 +43,3 @@ def guest_sign_in(request):
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = reverse("sales:list")
     return redirect(target)
-
-
-async def buy_with_session(request, sale_id: int):
-    """``POST /api/sales/<id>/buy`` for a signed-in browser session (CSRF-checked
-    by Django's middleware). Token buyers never get here: ``sales.hotpath``
-    answers them before Django."""
-    if request.method != "POST":
-        return JsonResponse({"status": "bad_request", "detail": "use POST"}, status=405, headers={"Allow": "POST"})
-    user = await request.auser()
-    if not user.is_authenticated:
-        return JsonResponse({"status": "unauthorized", "detail": "sign in or use a bearer token"}, status=401)
-    problem = parse_buy_body(request.body)
-    if problem:
-        return JsonResponse({"status": "bad_request", "detail": problem}, status=400)
-    outcome = await buy(sale_id, user.pk)
-    return JsonResponse(outcome.body(), status=outcome.http_status)

@@ -1,6 +1,6 @@
 """ASGI entry point: ``daphne seckill_site.asgi:application``.
 
-HTTP goes first through ``sales.hotpath.HotPath`` (the lean buy endpoint, see
+HTTP goes first through ``seckill_site.hotpath.HotPath`` (the lean buy endpoint, see
 its docstring for why), then to Django; websockets go to Channels.
 """
 
@@ -20,12 +20,12 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from orders.producer import get_producer  # noqa: E402
-from sales.hotpath import HotPath  # noqa: E402
-from sales.routing import websocket_urlpatterns  # noqa: E402
+from orders.placing import order_producer  # noqa: E402
+from sales.live.routing import websocket_urlpatterns  # noqa: E402
+from seckill_site.hotpath import HotPath  # noqa: E402
 
 # Connect to Kafka now, not on the first buy (that would cost the first buyers ~0.5 s).
-get_producer()
+order_producer()
 
 application = ProtocolTypeRouter(
     {

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "channels",
     "sales",
     "orders",
+    "loadtest",
 ]
 
 MIDDLEWARE = [
@@ -120,8 +121,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "loggers": {
-        "sales": {"handlers": ["console"], "level": env_str("SECKILL_LOG_LEVEL", "INFO")},
-        "orders": {"handlers": ["console"], "level": env_str("SECKILL_LOG_LEVEL", "INFO")},
+        name: {"handlers": ["console"], "level": env_str("SECKILL_LOG_LEVEL", "INFO")}
+        for name in ("plumbing", "sales", "orders", "loadtest")
     },
 }
 

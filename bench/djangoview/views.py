@@ -1,26 +1,25 @@
-"""The same purchase as ``sales.hotpath``, written as an ordinary Django view.
+"""The same purchase as the hot path (``orders.api.buy``), written as an ordinary Django view.
 
-Bearer token, body check and ``sales.buying.buy``, exactly like the hot path,
+Bearer token, body check and ``orders.api.buy_answer``, exactly like the hot path,
 so that a benchmark of the two measures what Django's request machinery costs.
 """
 
-from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from orders.api import buy_answer, parse_buy_body
+from plumbing.http import bad_request, json_response, status_body
 from sales.buyers import InvalidToken, buyer_from_authorization
-from sales.buying import buy, parse_buy_body
 
 
 @csrf_exempt  # token-authenticated API, like the hot path
 async def buy_view(request, sale_id: int):
     if request.method != "POST":
-        return JsonResponse({"status": "bad_request", "detail": "use POST"}, status=405, headers={"Allow": "POST"})
+        return json_response(405, bad_request("use POST"), headers={"Allow": "POST"})
     try:
         buyer_id = buyer_from_authorization(request.headers.get("Authorization", ""))
     except InvalidToken as exc:
-        return JsonResponse({"status": "unauthorized", "detail": str(exc)}, status=401)
+        return json_response(401, status_body("unauthorized", str(exc)))
     problem = parse_buy_body(request.body)
     if problem:
-        return JsonResponse({"status": "bad_request", "detail": problem}, status=400)
-    outcome = await buy(sale_id, buyer_id)
-    return JsonResponse(outcome.body(), status=outcome.http_status)
+        return json_response(400, bad_request(problem))
+    return json_response(*await buy_answer(sale_id, buyer_id))

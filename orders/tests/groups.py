@@ -12,7 +12,7 @@ from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
 from confluent_kafka.admin import AdminClient, OffsetSpec
 from django.conf import settings
 
-from orders.kafka_config import admin_config
+from plumbing.kafka.config import admin_config
 
 
 @functools.cache

@@ -25,11 +25,12 @@ from django.db import connection
 
 from conftest import OrderConsumerProcess, run_manage, wait_until
 from orders import events
-from orders.kafka_config import consumer_config, producer_config
 from orders.models import Order
 from orders.tests.groups import committed_offsets, consumed_since, fresh_group, set_group_offsets, topic_offsets
-from sales import keys
-from sales.redis_clients import sync_redis, sync_scripts
+from plumbing.kafka.config import consumer_config, producer_config
+from plumbing.redis_clients import sync_redis
+from sales.inventory import keys
+from sales.inventory.scripts import sync_scripts
 from sales.tests.factories import BuyerFactory, SaleFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("kafka_topics")]
@@ -74,7 +75,7 @@ def reserve(sale, buyer_ids: list[int], count: int) -> list[Reservation]:
 
 def produce(messages: list[tuple[bytes, bytes | None]], partition: int | None = None) -> list[tuple[int, int]]:
     """Publish (key, value) pairs in order; returns each one's (partition, offset)."""
-    producer = Producer(producer_config())
+    producer = Producer(producer_config(client_id="test-producer", delivery_timeout=30))
     reports: list = [None] * len(messages)
 
     def delivered(i, err, msg):
@@ -114,7 +115,12 @@ def confirmed_in_redis(sale) -> set[str]:
 
 def read_dead_letters(wanted_keys: set[bytes], timeout: float = 20) -> dict[bytes, tuple[bytes | None, dict]]:
     """The dead-letter messages with these keys: key -> (value, headers)."""
-    reader = Consumer({**consumer_config(f"dlq-reader-{uuid.uuid4().hex[:8]}"), "enable.partition.eof": False})
+    reader = Consumer(
+        {
+            **consumer_config(group_id=f"dlq-reader-{uuid.uuid4().hex[:8]}", client_id="test-dlq-reader"),
+            "enable.partition.eof": False,
+        }
+    )
     reader.subscribe([settings.ORDERS_DLQ_TOPIC])
     found = {}
     try:
@@ -353,7 +359,7 @@ def test_consumer_outlives_an_unreachable_store_and_commits_nothing(start_consum
     worker = start_consumer(group, **{setting: dead_url.format(db=connection.settings_dict["NAME"])})
     # Backing off 0.2, 0.4, 0.8, 1.6 s: the fifth attempt fails about 3 s in,
     # and the signal then comes early in a 3.2 s pause.
-    wait_until(lambda: worker.output().count("not written") >= 5, 30, "five attempts")
+    wait_until(lambda: worker.output().count("not handled") >= 5, 30, "five attempts")
     assert worker.alive(), worker.output()
     began = time.monotonic()
     assert worker.stop(signal.SIGTERM, timeout=5) == 0, worker.output()

@@ -6,7 +6,7 @@ import uuid
 import pytest
 
 from orders.tests.factories import OrderFactory
-from sales.redis_clients import sync_scripts
+from sales.inventory.scripts import sync_scripts
 from sales.tests.factories import BuyerFactory, SaleFactory
 
 pytestmark = pytest.mark.django_db

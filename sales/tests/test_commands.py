@@ -5,10 +5,10 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from sales import keys
+from plumbing.redis_clients import sync_redis
 from sales.buyers import buyer_from_token
+from sales.inventory import keys
 from sales.models import Sale
-from sales.redis_clients import sync_redis
 
 pytestmark = pytest.mark.django_db
 

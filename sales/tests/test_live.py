@@ -9,14 +9,15 @@ from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from orders.events import OrderEvent
-from orders.notify import _watching, notify_confirmed
-from orders.services import Placed
-from sales import keys
+from orders.notify import notify_confirmed
+from orders.services import BatchResult, Placed
+from plumbing.redis_clients import sync_redis
 from sales.buyers import mint_token
-from sales.consumers import CLOSE_BAD_TOKEN, CLOSE_UNKNOWN_SALE
-from sales.redis_clients import sync_redis, sync_scripts
+from sales.inventory.scripts import sync_scripts
+from sales.live import presence
+from sales.live.consumers import CLOSE_BAD_TOKEN, CLOSE_UNKNOWN_SALE
+from sales.live.ticker import StockTicker
 from sales.tests.factories import BuyerFactory, SaleFactory
-from sales.ticker import StockTicker
 from seckill_site.asgi import application
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
@@ -128,20 +129,21 @@ async def test_order_confirmation_reaches_only_its_buyer():
     for tab in (alice_tab_1, alice_tab_2, bob_tab, anonymous):
         await tab.receive_json_from()  # snapshot
     alices, carols = (
-        Placed(OrderEvent(uuid.uuid4(), sale.pk, buyer.pk, sale.price, sale.starts_at), 0, n)
+        Placed(OrderEvent(uuid.uuid4(), sale.pk, buyer.pk, sale.price, sale.starts_at), "orders", 0, n)
         for n, buyer in enumerate((alice, carol))
     )
     # Carol has no page open: her confirmation is not even published.
-    assert await sync_to_async(_watching)([alices, carols]) == [alices]
-    await sync_to_async(notify_confirmed, thread_sensitive=False)([alices, carols])
-    expected = {"type": "order", "order_id": str(alices.event.order_id), "status": "confirmed"}
+    assert await sync_to_async(presence.watching)([alice.pk, carol.pk]) == {alice.pk}
+    written = BatchResult(written=[alices, carols], released=[], rejected=[])
+    await sync_to_async(notify_confirmed, thread_sensitive=False)(written)
+    expected = {"type": "order", "order_id": str(alices.value.order_id), "status": "confirmed"}
     assert await alice_tab_1.receive_json_from(timeout=2) == expected
     assert await alice_tab_2.receive_json_from(timeout=2) == expected
     assert await drain(bob_tab, 0.5) == []
     assert await drain(anonymous, 0.1) == []
     for tab in (alice_tab_1, alice_tab_2, bob_tab, anonymous):
         await tab.disconnect()
-    assert await sync_to_async(_watching)([alices]) == []  # all her tabs closed
+    assert await sync_to_async(presence.watching)([alice.pk]) == set()  # all her tabs closed
 
 
 async def test_viewers_are_counted_per_sale():
@@ -149,7 +151,7 @@ async def test_viewers_are_counted_per_sale():
     tabs = [await connect(f"/ws/sales/{sale.pk}/") for _ in range(3)]
     for tab in tabs:
         await tab.receive_json_from()
-    count = sync_to_async(lambda: int(sync_redis().hget(keys.live_viewers(), sale.pk)))
+    count = sync_to_async(lambda: int(sync_redis().hget(presence.VIEWERS, sale.pk)))
     assert await count() == 3
     await tabs[0].disconnect()
     assert await count() == 2
@@ -164,7 +166,7 @@ async def test_a_large_audience_gets_fewer_updates_and_still_the_last_value(sett
     sale = await sync_to_async(SaleFactory)(total_stock=500, limit_per_buyer=1)
     viewer = await connect(f"/ws/sales/{sale.pk}/")
     await viewer.receive_json_from()
-    await sync_to_async(sync_redis().hset)(keys.live_viewers(), sale.pk, 2000)  # the rest of the crowd
+    await sync_to_async(sync_redis().hset)(presence.VIEWERS, sale.pk, 2000)  # the rest of the crowd
     ticker = StockTicker(interval=0.1)
     task = asyncio.create_task(ticker.run())
 

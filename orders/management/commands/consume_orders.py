@@ -3,8 +3,8 @@ import signal
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from orders.consumer import OrderConsumer
 from orders.notify import notify_confirmed
+from orders.worker import order_worker
 
 
 class Command(BaseCommand):
@@ -26,18 +26,23 @@ class Command(BaseCommand):
             raise CommandError("--batch-timeout must be at least 1 ms")
         if max_messages is not None and max_messages < 1:
             raise CommandError("--max-messages must be at least 1")
-        worker = OrderConsumer(
-            topic=settings.ORDERS_TOPIC,
-            dlq_topic=settings.ORDERS_DLQ_TOPIC,
+        written = 0
+
+        def committed(result):
+            nonlocal written
+            written += len(result.written)
+            notify_confirmed(result)
+
+        worker = order_worker(
             group_id=group,
             batch_size=batch_size,
-            batch_timeout_ms=batch_timeout,
+            batch_timeout=batch_timeout / 1000,
             max_messages=max_messages,
-            on_batch=lambda result: notify_confirmed(result.written),
+            on_committed=committed,
         )
         signal.signal(signal.SIGTERM, worker.stop)
         signal.signal(signal.SIGINT, worker.stop)
         self.stdout.write(f"consuming {settings.ORDERS_TOPIC} as group {group}")
         self.stdout.flush()
         worker.run()
-        self.stdout.write(f"stopped: {worker.processed} events, {worker.written} rows written")
+        self.stdout.write(f"stopped: {worker.processed} events, {written} rows written")

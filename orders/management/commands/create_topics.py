@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from orders.topics import ensure_topics
+from orders.topics import ensure_order_topics
 
 
 class Command(BaseCommand):
@@ -12,5 +12,5 @@ class Command(BaseCommand):
     def handle(self, *args, partitions, **options):
         if partitions is not None and partitions < 1:
             raise CommandError("--partitions must be at least 1")
-        for line in ensure_topics(partitions):
+        for line in ensure_order_topics(partitions):
             self.stdout.write(line)

@@ -3,7 +3,7 @@ import signal
 
 from django.core.management.base import BaseCommand, CommandError
 
-from sales.ticker import StockTicker
+from sales.live.ticker import StockTicker
 
 
 class Command(BaseCommand):

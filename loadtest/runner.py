@@ -1,0 +1,123 @@
+"""One load-test run from start to finish: ``run_loadtest(config)``.
+
+1. buyers and their tokens (bulk), then the sale (fresh, starting ``start_in``
+   seconds later, or an existing one given by ``sale_id``);
+2. the load: every buyer's requests against the site, stock and rows sampled;
+3. the drain: wait (bounded) until ``consume_orders`` has written a row for
+   every reserved answer;
+4. the verification of answers against Redis and the database.
+"""
+
+import time
+from dataclasses import dataclass, field
+
+import uvloop
+from django.db import close_old_connections
+from rich.console import Console
+
+from loadtest.client import CATEGORIES, NETWORK_ERROR, LoadPlan, Recording, run_load
+from loadtest.prepare import SaleUnderTest, existing_sale, make_buyers, new_sale
+from loadtest.progress import DrainProgress, LoadProgress
+from loadtest.sampler import SaleSampler, Samples
+from loadtest.scenarios import LoadTestConfig
+from loadtest.stats import Generator, Summary, generator_health, rows_complete_at, summarize
+from loadtest.verify import Answers, Verification, verify
+
+# An existing sale that starts later than this is not waited for.
+MAX_WAIT_FOR_START = 120.0
+# First requests go this long after the sale's start, so that no clock rounding
+# turns the first clicks into "not started".
+START_MARGIN = 0.05
+
+
+@dataclass
+class RunResult:
+    config: LoadTestConfig
+    sale: SaleUnderTest
+    recording: Recording
+    summary: Summary
+    generator: Generator
+    samples: Samples
+    answers: Answers
+    verification: Verification
+    phases: dict[str, float] = field(default_factory=dict)  # seconds spent in each phase
+
+
+def _prepare(config: LoadTestConfig, console: Console) -> tuple[SaleUnderTest, list[tuple[int, str]], dict]:
+    phases = {}
+    began = time.monotonic()
+    with console.status(f"creating {config.buyers:,} buyers and their tokens…"):
+        buyers = make_buyers(config.buyers)
+    phases["buyers"] = time.monotonic() - began
+    if config.sale_id is not None:
+        sale = existing_sale(config.sale_id)
+        wait = sale.starts_at_epoch - time.time()
+        if wait > MAX_WAIT_FOR_START:
+            raise ValueError(f"sale {sale.sale_id} starts in {wait:.0f} s; use an open sale or --stock")
+    else:
+        sale = new_sale(config.stock, config.limit_per_buyer, config.start_in)
+    console.print(
+        f"sale {sale.sale_id}: {sale.total_stock:,} units, limit {sale.limit_per_buyer} per buyer"
+        f"{' (created for this run)' if sale.created else ''}; {config.buyers:,} buyers x {config.attempts} "
+        f"attempt(s), {config.concurrency} connections, ramp {config.ramp:g} s → {config.url}",
+        highlight=False,
+    )
+    return sale, buyers, phases
+
+
+def run_loadtest(config: LoadTestConfig, console: Console | None = None) -> RunResult:
+    console = console or Console()
+    sale, buyers, phases = _prepare(config, console)
+    start_epoch = max(sale.starts_at_epoch, time.time()) + START_MARGIN
+    plan = LoadPlan(
+        url=config.url,
+        sale_id=sale.sale_id,
+        buyers=buyers,
+        attempts=config.attempts,
+        concurrency=config.concurrency,
+        ramp=config.ramp,
+        timeout=config.timeout,
+        start_epoch=start_epoch,
+        warmup=config.warmup,
+    )
+    sampler = SaleSampler(sale.sale_id, start_epoch, rows_before=len(sale.baseline.order_ids))
+    sampler.start()
+    try:
+        with LoadProgress(console, config.requests) as progress:
+            # uvloop: a cheaper event loop, as the generator shares the cores with the site
+            recording = uvloop.run(run_load(plan, progress.tick))
+    finally:
+        sampler.stop()
+    phases["load"] = recording.wall_seconds
+    summary = summarize(recording)
+
+    close_old_connections()
+    reserved = summary.counts["reserved"]
+    began = time.monotonic()
+    with DrainProgress(console, reserved) as drain:
+        sampler.wait_for_rows(reserved, config.drain_timeout, drain.poll)
+    phases["drain"] = time.monotonic() - began
+    summary.rows_complete_at = rows_complete_at(sampler.samples, reserved)
+
+    answers = Answers(
+        sale_id=sale.sale_id,
+        total_stock=sale.total_stock,
+        limit_per_buyer=sale.limit_per_buyer,
+        reserved=[(order_id, buyer) for order_id, buyer, _, _ in recording.reserved],
+        min_remaining_answered=min((r for _, _, r, _ in recording.reserved if r is not None), default=None),
+        min_stock_sampled=min((v for _, v in sampler.samples.stock), default=None),
+        unanswered=summary.counts[CATEGORIES[NETWORK_ERROR]],
+        baseline_order_ids=sorted(sale.baseline.order_ids),
+        baseline_units_sold=sale.baseline.units_sold,
+    )
+    return RunResult(
+        config=config,
+        sale=sale,
+        recording=recording,
+        summary=summary,
+        generator=generator_health(recording),
+        samples=sampler.samples,
+        answers=answers,
+        verification=verify(answers),
+        phases=phases,
+    )

@@ -1,0 +1,81 @@
+"""The settings of one load-test run, and the named presets of ``--scenario``."""
+
+from dataclasses import dataclass, fields, replace
+
+from loadtest.http import Target
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+
+
+@dataclass(frozen=True)
+class LoadTestConfig:
+    url: str = DEFAULT_URL
+    sale_id: int | None = None  # an existing sale; None = create one with ``stock`` units
+    stock: int = 100
+    limit_per_buyer: int = 1
+    buyers: int = 300
+    ramp: float = 0.0  # seconds over which the buyers' first requests are spread
+    concurrency: int = 64  # open connections
+    attempts: int = 1  # requests per buyer, one after the other
+    timeout: float = 10.0  # seconds per request
+    start_in: float = 3.0  # seconds from "buyers ready" to the sale's start
+    drain_timeout: float = 60.0  # seconds to wait for the order rows
+    warmup: bool = True  # open the connections before the sale starts
+    report: str | None = None
+    json: str | None = None
+    scenario: str | None = None
+
+    @property
+    def requests(self) -> int:
+        return self.buyers * self.attempts
+
+    def problems(self) -> list[str]:
+        """What is wrong with these settings (empty when they are usable)."""
+        found = []
+        if self.sale_id is None and self.stock < 1:
+            found.append("--stock must be at least 1")
+        if self.limit_per_buyer < 1:
+            found.append("--limit-per-buyer must be at least 1")
+        if self.buyers < 1:
+            found.append("--buyers must be at least 1")
+        if self.ramp < 0:
+            found.append("--ramp cannot be negative")
+        if self.concurrency < 1:
+            found.append("--concurrency must be at least 1")
+        if self.attempts < 1:
+            found.append("--attempts must be at least 1")
+        if self.timeout <= 0:
+            found.append("--timeout must be positive")
+        if self.start_in < 0:
+            found.append("--start-in cannot be negative")
+        if self.drain_timeout < 0:
+            found.append("--drain-timeout cannot be negative")
+        try:
+            Target(self.url)
+        except ValueError as exc:
+            found.append(f"--url: {exc} (point it at the site's own address, behind any TLS terminator)")
+        return found
+
+
+SCENARIOS: dict[str, dict] = {
+    # The demo's opening minute: 1000 units, 2000 buyers arriving over 5 s.
+    "seed": {"stock": 1000, "buyers": 2000, "ramp": 5.0, "concurrency": 64},
+    # Everyone at the same moment: 100,000 buyers for 10,000 units.
+    "stampede": {"stock": 10_000, "buyers": 100_000, "ramp": 0.0, "concurrency": 256, "drain_timeout": 120.0},
+}
+
+_NAMES = {f.name for f in fields(LoadTestConfig)}
+
+
+def build_config(scenario: str | None = None, **explicit) -> LoadTestConfig:
+    """Defaults, then the scenario's values, then every option given explicitly (not None)."""
+    values: dict = {}
+    if scenario is not None:
+        if scenario not in SCENARIOS:
+            raise ValueError(f"unknown scenario {scenario!r}; choose from {', '.join(SCENARIOS)}")
+        values.update(SCENARIOS[scenario])
+    unknown = set(explicit) - _NAMES
+    if unknown:
+        raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
+    values.update({k: v for k, v in explicit.items() if v is not None})
+    return replace(LoadTestConfig(), scenario=scenario, **values)

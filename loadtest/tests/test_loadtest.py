@@ -1,0 +1,114 @@
+"""``manage.py loadtest`` against a real daphne, Redis, Kafka and consume_orders."""
+
+import io
+import json
+import re
+import uuid
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+
+from conftest import OrderConsumerProcess, run_manage
+from loadtest.scenarios import SCENARIOS, build_config
+from orders.models import Order
+from orders.tests.groups import fresh_group
+
+
+@pytest.fixture
+def consumer(live_site):
+    group, _ = fresh_group()
+    process = OrderConsumerProcess("--group", group)
+    yield process
+    assert process.stop() == 0, process.output()
+
+
+def loadtest(site, tmp_path, *args) -> tuple[dict, str]:
+    out = io.StringIO()
+    path = tmp_path / "run.json"
+    try:
+        call_command("loadtest", "--url", site.url, "--start-in", "1", "--json", str(path), *args, stdout=out)
+    finally:
+        print(out.getvalue())
+    return json.loads(path.read_text()), out.getvalue()
+
+
+@pytest.mark.slow
+def test_small_run_sells_exactly_the_stock_and_verifies(live_site, consumer, tmp_path):
+    report = tmp_path / "report.html"
+    result, out = loadtest(
+        live_site, tmp_path, "--stock", "50", "--buyers", "300", "--attempts", "3", "--report", str(report)
+    )
+
+    summary, verification = result["summary"], result["verification"]
+    assert verification["passed"], verification
+    assert "FAIL" not in out and "all invariants hold" in out
+    assert summary["requests"] == 900
+    assert sum(summary["counts"].values()) == 900
+    assert summary["counts"]["reserved"] == 50
+    assert summary["counts"]["network_error"] == summary["counts"]["5xx"] == 0
+    assert (
+        summary["counts"]["reserved"]
+        + summary["counts"]["sold_out"]
+        + summary["counts"]["limit_reached"]
+        + (summary["counts"]["rate_limited"])
+        == 900
+    )
+    assert summary["sell_out_at"] is not None and summary["rows_complete_at"] is not None
+    assert verification["rows"] == 50
+    sale_id = result["sale"]["id"]
+    rows = list(Order.objects.filter(sale_id=sale_id).values_list("order_id", "buyer_id"))
+    assert len(rows) == 50
+    assert len({buyer for _, buyer in rows}) == 50  # nobody above the limit of 1
+    assert {str(o) for o, _ in rows} == {o for o, _ in result["answers"]["reserved"]}
+    html = report.read_text()
+    assert html.count("<svg") == 5 and "VERIFICATION FAILED" not in html
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//|@import|<script""", html)  # nothing fetched
+
+
+@pytest.mark.slow
+def test_verification_fails_on_a_missing_or_an_extra_row(live_site, consumer, tmp_path):
+    result, _ = loadtest(live_site, tmp_path, "--stock", "10", "--buyers", "30")
+    assert result["verification"]["passed"]
+    path = str(tmp_path / "run.json")
+    sale_id = result["sale"]["id"]
+
+    removed = Order.objects.filter(sale_id=sale_id).first()
+    removed.delete()
+    done = run_manage("loadtest", "--verify-from", path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "FAIL" in done.stdout and "1 without a row" in done.stdout
+    assert "confirmed rows 9, reserved answers 10" in done.stdout
+
+    removed.pk = None
+    removed.save()
+    Order.objects.create(
+        order_id=uuid.uuid4(),
+        sale_id=sale_id,
+        buyer_id=removed.buyer_id,
+        price=removed.price,
+        reserved_at=timezone.now(),
+        kafka_partition=0,
+        kafka_offset=0,
+    )
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="verification failed"):
+        call_command("loadtest", "--verify-from", path, stdout=out)
+    text = out.getvalue()
+    assert "11 rows, 1 never answered" in text
+    assert "buyers above the limit 1" in text  # the extra row is that buyer's second
+
+
+def test_scenario_presets_yield_to_explicit_options():
+    assert build_config("stampede").buyers == SCENARIOS["stampede"]["buyers"] == 100_000
+    config = build_config("seed", buyers=10, ramp=None)
+    assert (config.stock, config.buyers, config.ramp) == (1000, 10, 5.0)
+    with pytest.raises(ValueError, match="unknown scenario"):
+        build_config("nope")
+
+
+@pytest.mark.parametrize("url", ["https://127.0.0.1:8000", "ftp://127.0.0.1", "http://", "127.0.0.1:8000"])
+def test_a_url_the_generator_cannot_drive_is_refused_before_anything_is_created(url):
+    with pytest.raises(CommandError, match=r"--url: the load generator drives http:// URLs"):
+        call_command("loadtest", url=url, stdout=io.StringIO())

@@ -1,0 +1,79 @@
+"""The buy endpoint's HTTP face, ``POST /api/sales/<id>/buy``: the body it takes, and the one table
+from what ``orders.placing.place_order`` did to the status code and body the buyer gets.
+
+Two callers answer with it: ``buy`` below, the lean ASGI handler for bearer-token
+buyers that ``seckill_site.hotpath`` routes ahead of Django (see there for why),
+and ``orders.views.buy_with_session`` for signed-in browsers.
+"""
+
+import orjson
+from django.conf import settings
+
+from orders.placing import TryAgain, place_order
+from plumbing.http import BodyTooLarge, bad_request, read_body, send_json, status_body
+from sales.buyers import InvalidToken, buyer_from_authorization
+from sales.inventory import Refusal, Refused
+
+RESERVED = "reserved"
+RETRY = "retry"
+# What the inventory refused -> the status code; the body is {"status": refusal}.
+REFUSED = {
+    Refusal.SOLD_OUT: 409,
+    Refusal.LIMIT_REACHED: 409,
+    Refusal.NOT_STARTED: 409,
+    Refusal.ENDED: 409,
+    Refusal.UNKNOWN_SALE: 404,
+    Refusal.RATE_LIMITED: 429,
+}
+
+
+def parse_buy_body(body: bytes) -> str | None:
+    """The buy request takes no parameters: an empty body or a JSON object.
+
+    Returns what is wrong with the body, or None.
+    """
+    if not body.strip():
+        return None
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return "body is not valid JSON"
+    if not isinstance(data, dict):
+        return "body must be a JSON object"
+    if data.get("quantity", 1) != 1:
+        return "one unit per request: quantity must be 1"
+    return None
+
+
+async def buy_answer(sale_id: int, buyer_id: int) -> tuple[int, dict]:
+    """Place the order and say how it went, as (status code, body)."""
+    try:
+        placed = await place_order(sale_id, buyer_id)
+    except Refused as refused:
+        return REFUSED[refused.reason], status_body(refused.reason.value)
+    except TryAgain:
+        return 503, status_body(RETRY)
+    return 201, {"status": RESERVED, "order_id": placed.order_id, "remaining": placed.remaining}
+
+
+async def buy(scope, receive, send, raw_sale_id: str, authorization: bytes) -> None:
+    """The lean ASGI handler of a bearer-token buy; the checks in the contract's order."""
+    if scope["method"] != "POST":
+        return await send_json(send, 405, bad_request("use POST"), [(b"allow", b"POST")])
+    try:
+        buyer_id = buyer_from_authorization(authorization.decode("latin-1"))
+    except InvalidToken as exc:
+        return await send_json(send, 401, status_body("unauthorized", str(exc)))
+    try:
+        body = await read_body(scope, receive, settings.BUY_MAX_BODY)
+    except BodyTooLarge:
+        return await send_json(send, 413, bad_request(f"body larger than {settings.BUY_MAX_BODY} bytes"))
+    except ConnectionAbortedError:
+        return None
+    problem = parse_buy_body(body)
+    if problem:
+        return await send_json(send, 400, bad_request(problem))
+    if not raw_sale_id.isdigit():
+        return await send_json(send, 404, status_body(Refusal.UNKNOWN_SALE.value))
+    http_status, answer = await buy_answer(int(raw_sale_id), buyer_id)
+    return await send_json(send, http_status, answer)

@@ -1,0 +1,95 @@
+"""Placing an order: the inventory takes the unit, Kafka must have the order event.
+
+``place_order`` is the one buy service, called by the lean ASGI handler (token
+buyers) and by the Django view (session buyers); it knows nothing of HTTP. It is
+asynchronous and does no database work: one script call in Redis decides the
+click (``sales.inventory.reserve``), one Kafka produce carries the win, and the
+buyer hears "reserved" only after the broker acknowledged it. If the broker does
+not, the unit goes back to the stock (``sales.inventory.release``) and the
+buyer is asked to try again.
+"""
+
+import asyncio
+import logging
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.conf import settings
+from redis.exceptions import RedisError
+
+from orders import events
+from plumbing.kafka.config import producer_config
+from plumbing.kafka.producer import AsyncProducer, DeliveryFailed
+from sales import inventory
+
+log = logging.getLogger(__name__)
+
+# Seconds past the librdkafka message timeout that we still wait for its report.
+_ACK_GRACE = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class PlacedOrder:
+    """The buyer holds a unit under ``order_id``, and the broker has the order event."""
+
+    order_id: str
+    remaining: int
+
+
+class TryAgain(Exception):
+    """The broker did not acknowledge the order event in time; the unit was given back."""
+
+
+async def place_order(sale_id: int, buyer_id: int) -> PlacedOrder:
+    """Reserve a unit and hand its order event to Kafka.
+
+    Raises ``sales.inventory.Refused`` (no unit: sold out, limit reached, ...) or
+    ``TryAgain`` (nothing is held for the buyer).
+    """
+    order_id = str(uuid.uuid4())
+    hold = await inventory.reserve(sale_id, buyer_id, order_id, rate_limit=settings.BUY_RATE_LIMIT)
+    event = events.encode(order_id, sale_id, buyer_id, hold.price, datetime.now(UTC))
+    indexed = asyncio.ensure_future(inventory.remember_holder(order_id, sale_id, buyer_id))
+    try:
+        ack = order_producer().send(settings.ORDERS_TOPIC, order_id.encode(), event)
+        await asyncio.wait_for(ack, settings.BUY_ACK_TIMEOUT + _ACK_GRACE)
+    except (DeliveryFailed, TimeoutError):
+        await _indexed(indexed, order_id)  # before the release, which drops the index
+        if await inventory.release(sale_id, buyer_id, order_id) is inventory.Released.ALREADY_CONFIRMED:
+            # The order worker already accepted the event: the order stands.
+            return PlacedOrder(order_id, hold.remaining)
+        raise TryAgain from None
+    await _indexed(indexed, order_id)
+    return PlacedOrder(order_id, hold.remaining)
+
+
+async def _indexed(indexed: asyncio.Future, order_id: str) -> None:
+    """Wait for the holder-index write. The index only lets ``GET /api/orders/<id>``
+    say "pending" before the row exists, so a failed write is logged and the buy
+    goes on: the broker has the order (or the unit must still be given back)."""
+    try:
+        await indexed
+    except RedisError:
+        log.warning("order %s: the order index was not written", order_id, exc_info=True)
+
+
+def order_producer_config() -> dict:
+    """librdkafka reports an event failed after ``BUY_ACK_TIMEOUT``; the buy then gives its unit back."""
+    return producer_config(client_id="seckill-buy", delivery_timeout=settings.BUY_ACK_TIMEOUT)
+
+
+_lock = threading.Lock()
+_producer: AsyncProducer | None = None
+
+
+def order_producer() -> AsyncProducer:
+    """The process's one producer of order events, made on first use (``seckill_site.asgi`` makes
+    it at start-up: connecting on the first buy would cost the first buyers ~0.5 s)."""
+    global _producer
+    if _producer is None:
+        with _lock:
+            if _producer is None:
+                _producer = AsyncProducer(order_producer_config())
+    return _producer

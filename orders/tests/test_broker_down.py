@@ -1,0 +1,69 @@
+"""Acceptance: with the Kafka broker stopped, a buy answers 503 retry within the
+bound and leaves the stock and the buyer's record as they were."""
+
+import subprocess
+import time
+
+import httpx
+import pytest
+
+from conftest import ROOT, LiveSite
+from plumbing.redis_clients import sync_redis
+from sales.buyers import mint_token
+from sales.inventory import keys
+from sales.tests.factories import BuyerFactory, SaleFactory
+
+ACK_TIMEOUT = 2.0
+
+
+def stack(*args):
+    subprocess.run([str(ROOT / "scripts" / "stack"), *args], check=True, capture_output=True, timeout=180)
+
+
+@pytest.fixture
+def site_with_short_bound(transactional_db, kafka_topics):
+    site = LiveSite(BUY_ACK_TIMEOUT=ACK_TIMEOUT)
+    yield site
+    site.stop()
+
+
+def buy(site, sale, buyer):
+    return httpx.post(
+        f"{site.url}/api/sales/{sale.pk}/buy",
+        headers={"Authorization": f"Bearer {mint_token(buyer.pk)}"},
+        timeout=30,
+    )
+
+
+@pytest.mark.slow
+def test_broker_down_means_503_retry_and_nothing_taken(site_with_short_bound):
+    site = site_with_short_bound
+    sale = SaleFactory(total_stock=10)
+    warm, buyer, later = BuyerFactory(), BuyerFactory(), BuyerFactory()
+    assert buy(site, sale, warm).status_code == 201  # the producer is connected
+    r = sync_redis()
+    before = (r.get(keys.stock(sale.pk)), r.hgetall(keys.buyers(sale.pk)), r.hgetall(keys.orders(sale.pk)))
+    indexed_before = set(r.scan_iter(keys.order_index("*")))
+
+    stack("stop", "kafka")
+    try:
+        started = time.monotonic()
+        response = buy(site, sale, buyer)
+        elapsed = time.monotonic() - started
+    finally:
+        stack("start", "kafka")
+
+    assert (response.status_code, response.json()) == (503, {"status": "retry"})
+    assert elapsed < ACK_TIMEOUT + 1.5, f"answered after {elapsed:.1f}s"
+    after = (r.get(keys.stock(sale.pk)), r.hgetall(keys.buyers(sale.pk)), r.hgetall(keys.orders(sale.pk)))
+    assert after == before
+    assert set(r.scan_iter(keys.order_index("*"))) == indexed_before  # no "pending" order left behind
+
+    # Once the broker is back the same process sells again.
+    deadline = time.monotonic() + 30
+    while True:
+        again = buy(site, sale, later)
+        if again.status_code == 201 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert again.status_code == 201, f"{again.status_code} {again.text}; daphne's log:\n{site.output()[-4000:]}"

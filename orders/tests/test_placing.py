@@ -1,0 +1,37 @@
+"""The buy service (``orders.placing``) in-process, on the real Redis and Kafka."""
+
+import asyncio
+import logging
+
+import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from conftest import drain_orders
+from orders.api import buy_answer
+from orders.tests.groups import fresh_group
+from plumbing.redis_clients import sync_redis
+from plumbing.redis_pipe import PipelinedRedis
+from sales.inventory import keys
+from sales.tests.factories import BuyerFactory, SaleFactory
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_order_index_write_does_not_turn_a_won_unit_into_an_error(kafka_topics, monkeypatch, caplog):
+    sale = SaleFactory(total_stock=3)
+    buyer = BuyerFactory()
+    group, _ = fresh_group()
+
+    async def unreachable(self, key, value, ex=None):
+        raise RedisConnectionError("connection to Redis lost")
+
+    monkeypatch.setattr(PipelinedRedis, "set", unreachable)
+    with caplog.at_level(logging.WARNING, logger="orders.placing"):
+        http_status, body = asyncio.run(buy_answer(sale.pk, buyer.pk))
+
+    # The broker acknowledged the order, so the buyer has it: 201, not 500.
+    assert (http_status, body["status"], body["remaining"]) == (201, "reserved", 2)
+    assert f"order {body['order_id']}: the order index was not written" in caplog.text
+    r = sync_redis()
+    assert int(r.get(keys.stock(sale.pk))) == 2
+    assert r.get(keys.order_index(body["order_id"])) is None
+    drain_orders(group, sale.pk, expected=1)

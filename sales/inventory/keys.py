@@ -1,0 +1,52 @@
+"""The Redis key layout of a sale's stock: the one place that names these keys.
+
+Only ``sales.inventory`` reads or writes them.
+
+All keys of one sale share the hash tag ``{sale:<id>}`` so that a sale lives on
+one Redis Cluster shard and its Lua scripts can touch all of them atomically.
+
+- ``meta``      hash: total, starts_at, ends_at (epoch ms), limit, price, title
+- ``stock``     integer: units left
+- ``buyers``    hash: buyer id -> units held by that buyer
+- ``orders``    hash: order id -> buyer id, every reservation still held
+- ``confirmed`` set: order ids the order consumer has accepted (no longer
+  revocable)
+- ``rate:<buyer>:<second>`` counter for the per-buyer rate limit
+
+``order_index`` (the holder index) is outside the sale's slot on purpose: it
+maps an order id to its sale and buyer so that ``GET /api/orders/<id>`` can
+answer "pending" before the row exists, without knowing the sale.
+"""
+
+
+def meta(sale_id: int) -> str:
+    return f"{{sale:{sale_id}}}:meta"
+
+
+def stock(sale_id: int) -> str:
+    return f"{{sale:{sale_id}}}:stock"
+
+
+def buyers(sale_id: int) -> str:
+    return f"{{sale:{sale_id}}}:buyers"
+
+
+def orders(sale_id: int) -> str:
+    return f"{{sale:{sale_id}}}:orders"
+
+
+def confirmed(sale_id: int) -> str:
+    return f"{{sale:{sale_id}}}:confirmed"
+
+
+def rate(sale_id: int, buyer_id: int, second: int) -> str:
+    return f"{{sale:{sale_id}}}:rate:{buyer_id}:{second}"
+
+
+def order_index(order_id: str) -> str:
+    return f"order:{order_id}"
+
+
+def all_of_sale(sale_id: int) -> list[str]:
+    """The keys to delete when a sale is removed (rate counters expire alone)."""
+    return [meta(sale_id), stock(sale_id), buyers(sale_id), orders(sale_id), confirmed(sale_id)]

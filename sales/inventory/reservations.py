@@ -1,0 +1,149 @@
+"""A unit's life in Redis: reserved by a buy, then confirmed by the order worker or released.
+
+- ``reserve`` takes a unit for a buyer in one atomic script (window, stock, limit
+  per buyer, rate limit), or says why not (``Refused``);
+- ``release`` gives an unconfirmed reservation back (its order event never reached
+  the broker in time);
+- ``confirm`` accepts reservations before their order rows are written, so that a
+  reservation ends either released or confirmed, never both;
+- the holder index (order id -> sale, buyer) lets the order's buyer see it
+  "pending" before its row exists.
+
+Everything else (the buy service in ``orders``, the order worker, admin) calls these
+functions and never touches the keys or the scripts. The async functions run on the
+hot path's pipelined client; the sync ones on django-redis.
+"""
+
+import enum
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from plumbing.redis_clients import pipelined_redis, sync_redis
+from sales.inventory import keys
+from sales.inventory.scripts import hot_scripts, sync_scripts
+
+# The holder index outlives any pending order by far; it only needs to expire eventually.
+HOLDER_INDEX_TTL = 7 * 24 * 3600
+
+
+class Refusal(enum.StrEnum):
+    """Why a unit was not reserved; the values are the API's statuses."""
+
+    SOLD_OUT = "sold_out"
+    LIMIT_REACHED = "limit_reached"
+    NOT_STARTED = "not_started"
+    ENDED = "ended"
+    UNKNOWN_SALE = "not_found"
+    RATE_LIMITED = "rate_limited"
+
+
+# purchase.lua's codes
+_REFUSALS = {
+    -1: Refusal.SOLD_OUT,
+    -2: Refusal.LIMIT_REACHED,
+    -3: Refusal.NOT_STARTED,
+    -4: Refusal.ENDED,
+    -5: Refusal.UNKNOWN_SALE,
+    -6: Refusal.RATE_LIMITED,
+}
+
+
+class Refused(Exception):
+    """No unit was taken: ``reason`` says why. Nothing in Redis changed but the rate counter."""
+
+    def __init__(self, reason: Refusal):
+        super().__init__(reason.value)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """A unit reserved for a buyer under ``order_id``."""
+
+    order_id: str
+    remaining: int
+    price: str
+
+
+class Released(enum.Enum):
+    """What ``release`` did (release.lua's codes)."""
+
+    GIVEN_BACK = 1
+    ALREADY_CONFIRMED = 0  # the order worker accepted it first: the order stands
+    UNKNOWN = -1  # released before, or never held
+
+
+async def reserve(sale_id: int, buyer_id: int, order_id: str, *, rate_limit: int) -> Hold:
+    """Take one unit of the sale for the buyer, or raise ``Refused``.
+
+    ``rate_limit``: buy requests the buyer may make to this sale per second (0 = off).
+    Never retried on a lost connection: a reservation must not be made twice.
+    """
+    code, remaining, *price = await hot_scripts().purchase(sale_id, buyer_id, order_id, rate_limit, int(time.time()))
+    if code != 1:
+        raise Refused(_REFUSALS[code])
+    return Hold(order_id, int(remaining), price[0].decode())
+
+
+def reserve_many(sale_id: int, holds: list[tuple[int, str]]) -> list[Hold | Refusal]:
+    """Take a unit for each (buyer id, order id) in one round trip, without a rate limit: for setting
+    up tests and benchmarks synchronously (the buy path uses ``reserve``)."""
+    scripts = sync_scripts()
+    pipe = sync_redis().pipeline(transaction=False)
+    second = int(time.time())
+    for buyer_id, order_id in holds:
+        scripts.purchase(sale_id, buyer_id, order_id, 0, second, client=pipe)
+    answers = []
+    for (_, order_id), (code, remaining, *price) in zip(holds, pipe.execute(), strict=True):
+        answers.append(Hold(order_id, int(remaining), price[0].decode()) if code == 1 else _REFUSALS[code])
+    return answers
+
+
+async def release(sale_id: int, buyer_id: int, order_id: str) -> Released:
+    """Give the reservation back unless it was confirmed, and drop its holder index unless it stands.
+
+    Sent again if the connection drops (the script is idempotent): a unit neither
+    given back nor ordered would be lost.
+    """
+    released = Released(await hot_scripts().release(sale_id, buyer_id, order_id, retry=True))
+    if released is not Released.ALREADY_CONFIRMED:
+        await pipelined_redis().delete(keys.order_index(order_id))
+    return released
+
+
+async def remember_holder(order_id: str, sale_id: int, buyer_id: int) -> None:
+    """Index the reservation by order id (outside the sale's slot, see ``keys``)."""
+    await pipelined_redis().set(keys.order_index(order_id), f"{sale_id}:{buyer_id}", ex=HOLDER_INDEX_TTL)
+
+
+def holder_of(order_id: str) -> tuple[int, int] | None:
+    """(sale id, buyer id) of a reservation, while its index lives."""
+    held = sync_redis().get(keys.order_index(order_id))
+    if held is None:
+        return None
+    sale_id, buyer_id = (int(part) for part in held.decode().split(":"))
+    return sale_id, buyer_id
+
+
+def confirm(holds: Iterable[tuple[int, str]]) -> dict[tuple[int, str], bool]:
+    """Accept reservations, given as (sale id, order id); returns which were still held.
+
+    A reservation already released answers False and must not become an order.
+    One script call per sale, all in one round trip; confirming twice is harmless.
+    """
+    by_sale: dict[int, list[str]] = {}
+    for sale_id, order_id in holds:
+        by_sale.setdefault(sale_id, []).append(order_id)
+    if not by_sale:
+        return {}
+    scripts = sync_scripts()
+    pipe = sync_redis().pipeline(transaction=False)
+    for sale_id, order_ids in by_sale.items():
+        scripts.confirm(sale_id, order_ids, client=pipe)
+    answers = pipe.execute()
+    return {
+        (sale_id, order_id): ok == 1
+        for (sale_id, order_ids), oks in zip(by_sale.items(), answers, strict=True)
+        for order_id, ok in zip(order_ids, oks, strict=True)
+    }

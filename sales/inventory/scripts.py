@@ -1,0 +1,88 @@
+"""The Lua scripts of the stock, each defined once in ``sales/inventory/lua/<name>.lua``.
+
+``ScriptSet(client)`` binds them to a client with redis-py's ``register_script``:
+django-redis (admin, commands, the order worker; ``sync_scripts``) or
+``plumbing.redis_pipe.PipelinedRedis`` (the buy hot path; ``hot_scripts``). Either
+runs a script by its SHA and loads it again if Redis forgot it.
+"""
+
+from functools import cache
+from pathlib import Path
+
+from plumbing.redis_clients import pipelined_redis, sync_redis
+from sales.inventory import keys
+
+LUA_DIR = Path(__file__).with_name("lua")
+
+
+@cache
+def source(name: str) -> str:
+    return (LUA_DIR / f"{name}.lua").read_text()
+
+
+class ScriptSet:
+    """The four scripts bound to one client, with their keys laid out."""
+
+    def __init__(self, client):
+        self._purchase = client.register_script(source("purchase"))
+        self._release = client.register_script(source("release"))
+        self._confirm = client.register_script(source("confirm"))
+        self._load_stock = client.register_script(source("load_stock"))
+
+    def purchase(self, sale_id: int, buyer_id: int, order_id: str, rate_limit: int, second: int, client=None):
+        """``client`` may be a pipeline (``None``: the bound client)."""
+        return self._purchase(
+            keys=[
+                keys.meta(sale_id),
+                keys.stock(sale_id),
+                keys.buyers(sale_id),
+                keys.orders(sale_id),
+                keys.rate(sale_id, buyer_id, second),
+            ],
+            args=[buyer_id, order_id, rate_limit],
+            client=client,
+        )
+
+    def release(self, sale_id: int, buyer_id: int, order_id: str, **options):
+        """``options`` go to the client's script call (``retry=True`` on the hot path's client:
+        the script is idempotent, a second run answers -1)."""
+        return self._release(
+            keys=[
+                keys.stock(sale_id),
+                keys.buyers(sale_id),
+                keys.orders(sale_id),
+                keys.confirmed(sale_id),
+            ],
+            args=[buyer_id, order_id],
+            **options,
+        )
+
+    def confirm(self, sale_id: int, order_ids: list[str], client=None) -> list[int]:
+        """1 (confirmed) or 0 (released) per order id; ``client`` may be a pipeline."""
+        return self._confirm(keys=[keys.orders(sale_id), keys.confirmed(sale_id)], args=order_ids, client=client)
+
+    def load_stock(self, sale_id: int, *, total, starts_ms, ends_ms, limit, price, sold, title):
+        return self._load_stock(
+            keys=[keys.meta(sale_id), keys.stock(sale_id)],
+            args=[total, starts_ms, ends_ms, limit, price, sold, title],
+        )
+
+
+_sync: ScriptSet | None = None
+_hot: dict[int, ScriptSet] = {}
+
+
+def sync_scripts() -> ScriptSet:
+    global _sync
+    if _sync is None:
+        _sync = ScriptSet(sync_redis())
+    return _sync
+
+
+def hot_scripts() -> ScriptSet:
+    """The scripts on this event loop's pipelined client."""
+    client = pipelined_redis()
+    scripts = _hot.get(id(client))
+    if scripts is None:
+        scripts = _hot[id(client)] = ScriptSet(client)
+    return scripts

@@ -1,0 +1,98 @@
+"""A sale's offer and stock in Redis: load it, read it, forget it.
+
+The database holds the offer (``sales.models.Sale``); while the sale runs, Redis
+holds a copy of it (window, limit, price, title, total) and the units left, which
+is what the buy path decides on. ``load`` keeps the two in step and never lets a
+change of the total forget what was already sold.
+"""
+
+from dataclasses import dataclass
+
+from plumbing.redis_clients import async_redis, pipelined_redis, sync_redis
+from sales.inventory import keys
+from sales.inventory.scripts import sync_scripts
+
+
+class StockBelowSold(Exception):
+    """The new total is below the units already sold; nothing was changed."""
+
+    def __init__(self, sold: int):
+        super().__init__(f"{sold} units are already sold")
+        self.sold = sold
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """What Redis holds of a sale: enough to answer ``GET /api/sales/<id>`` without the database."""
+
+    title: str
+    price: str
+    total: int
+    remaining: int
+    starts_ms: int
+    ends_ms: int
+
+
+def load(sale_id: int, *, total: int, starts_ms: int, ends_ms: int, limit: int, price: str, sold: int, title: str):
+    """Load or update the sale's offer; returns the units left.
+
+    ``sold`` is what the database knows was sold, used only when Redis has no
+    stock for the sale (new, or Redis lost its data); otherwise the counter moves
+    by the change of ``total``. Raises ``StockBelowSold`` if ``total`` is too small.
+    """
+    code, value = sync_scripts().load_stock(
+        sale_id, total=total, starts_ms=starts_ms, ends_ms=ends_ms, limit=limit, price=price, sold=sold, title=title
+    )
+    if code != 1:
+        raise StockBelowSold(int(value))
+    return int(value)
+
+
+def forget(sale_id: int) -> None:
+    """Remove a deleted sale's keys."""
+    sync_redis().delete(*keys.all_of_sale(sale_id))
+
+
+def remaining(sale_ids: list[int]) -> dict[int, int | None]:
+    """Units left per sale; None where the sale is not loaded."""
+    if not sale_ids:
+        return {}
+    values = sync_redis().mget([keys.stock(sale_id) for sale_id in sale_ids])
+    return {sid: (int(v) if v is not None else None) for sid, v in zip(sale_ids, values, strict=True)}
+
+
+def total_and_left(sale_id: int) -> tuple[int, int] | None:
+    """(total, left) units of the sale, read together; None when it is not loaded."""
+    total, left = sync_redis().pipeline().hget(keys.meta(sale_id), "total").get(keys.stock(sale_id)).execute()
+    if total is None or left is None:
+        return None
+    return int(total), int(left)
+
+
+def held_by_buyer(sale_id: int) -> dict[int, int]:
+    """Buyer id -> units that buyer holds (reserved or confirmed)."""
+    return {int(buyer): int(units) for buyer, units in sync_redis().hgetall(keys.buyers(sale_id)).items()}
+
+
+async def offer(sale_id: int) -> Offer | None:
+    """The sale's offer and units left, on the hot path's client; None when the sale is unknown."""
+    fields, left = await pipelined_redis().execute_many(
+        ("HGETALL", keys.meta(sale_id)), ("GET", keys.stock(sale_id)), retry=True
+    )
+    if not fields:
+        return None
+    meta = dict(zip(fields[::2], fields[1::2], strict=True))
+    return Offer(
+        title=meta[b"title"].decode(),
+        price=meta[b"price"].decode(),
+        total=int(meta[b"total"]),
+        remaining=int(left or 0),
+        starts_ms=int(meta[b"starts_at"]),
+        ends_ms=int(meta[b"ends_at"]),
+    )
+
+
+async def remaining_now(sale_ids: list[int]) -> dict[int, int]:
+    """Units left per sale from an event loop (the stock ticker); sales not loaded are left out."""
+    values = await async_redis().mget([keys.stock(sale_id) for sale_id in sale_ids])
+    return {sid: int(v) for sid, v in zip(sale_ids, values, strict=True) if v is not None}

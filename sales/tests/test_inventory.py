@@ -1,0 +1,138 @@
+"""The Lua scripts against the real Redis."""
+
+import time
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from plumbing.redis_clients import sync_redis
+from sales.inventory import keys
+from sales.inventory.scripts import sync_scripts
+from sales.services import save_sale, units_sold
+from sales.tests.factories import SaleFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def purchase(sale, buyer_id, rate_limit=0):
+    order_id = str(uuid.uuid4())
+    code, remaining, *_ = sync_scripts().purchase(sale.pk, buyer_id, order_id, rate_limit, int(time.time()))
+    return code, remaining, order_id
+
+
+def test_purchase_takes_one_unit_and_records_buyer_and_order():
+    sale = SaleFactory(total_stock=3)
+    code, remaining, order_id = purchase(sale, 7)
+    r = sync_redis()
+    assert (code, remaining) == (1, 2)
+    assert int(r.get(keys.stock(sale.pk))) == 2
+    assert r.hget(keys.buyers(sale.pk), "7") == b"1"
+    assert r.hget(keys.orders(sale.pk), order_id) == b"7"
+
+
+def test_never_more_than_stock_nor_limit():
+    sale = SaleFactory(total_stock=2, limit_per_buyer=2)
+    assert purchase(sale, 1)[0] == 1
+    assert purchase(sale, 1)[0] == 1
+    assert purchase(sale, 2)[0] == -1  # sold out
+    sale2 = SaleFactory(total_stock=5, limit_per_buyer=1)
+    assert purchase(sale2, 1)[0] == 1
+    assert purchase(sale2, 1)[0] == -2  # limit reached
+    assert int(sync_redis().get(keys.stock(sale2.pk))) == 4
+
+
+@pytest.mark.parametrize(
+    ("starts_in", "code"),
+    [(timedelta(minutes=5), -3), (-timedelta(hours=2), -4)],
+)
+def test_window_is_enforced_without_touching_stock(starts_in, code):
+    starts = timezone.now() + starts_in
+    sale = SaleFactory(total_stock=3, starts_at=starts, ends_at=starts + timedelta(hours=1))
+    assert purchase(sale, 1)[0] == code
+    assert int(sync_redis().get(keys.stock(sale.pk))) == 3
+    assert sync_redis().hlen(keys.buyers(sale.pk)) == 0
+
+
+def test_unknown_sale():
+    code, *_ = sync_scripts().purchase(999999, 1, str(uuid.uuid4()), 0, int(time.time()))
+    assert code == -5
+
+
+def test_rate_limit_counts_requests_per_second_without_touching_stock():
+    sale = SaleFactory(total_stock=10, limit_per_buyer=10)
+    second = int(time.time())
+    codes = [sync_scripts().purchase(sale.pk, 1, str(uuid.uuid4()), 3, second)[0] for _ in range(5)]
+    assert codes == [1, 1, 1, -6, -6]
+    assert int(sync_redis().get(keys.stock(sale.pk))) == 7
+
+
+def test_release_gives_the_unit_back_once():
+    sale = SaleFactory(total_stock=1)
+    _, _, order_id = purchase(sale, 5)
+    scripts = sync_scripts()
+    assert scripts.release(sale.pk, 5, order_id) == 1
+    assert scripts.release(sale.pk, 5, order_id) == -1
+    r = sync_redis()
+    assert int(r.get(keys.stock(sale.pk))) == 1
+    assert r.hget(keys.buyers(sale.pk), "5") is None
+    assert purchase(sale, 5)[0] == 1  # the buyer may try again
+
+
+def test_confirmed_reservation_cannot_be_released_and_released_cannot_be_confirmed():
+    sale = SaleFactory(total_stock=2, limit_per_buyer=2)
+    scripts = sync_scripts()
+    _, _, kept = purchase(sale, 1)
+    assert scripts.confirm(sale.pk, [kept]) == [1]
+    assert scripts.release(sale.pk, 1, kept) == 0
+    _, _, dropped = purchase(sale, 1)
+    assert scripts.release(sale.pk, 1, dropped) == 1
+    assert scripts.confirm(sale.pk, [dropped]) == [0]
+    assert int(sync_redis().get(keys.stock(sale.pk))) == 1
+
+
+def test_confirm_answers_each_order_of_a_batch():
+    sale = SaleFactory(total_stock=3, limit_per_buyer=3)
+    scripts = sync_scripts()
+    _, _, first = purchase(sale, 1)
+    _, _, released = purchase(sale, 1)
+    _, _, last = purchase(sale, 1)
+    scripts.release(sale.pk, 1, released)
+    assert scripts.confirm(sale.pk, [first]) == [1]
+    assert scripts.confirm(sale.pk, [first, released, last, str(uuid.uuid4())]) == [1, 0, 1, 0]
+    assert scripts.release(sale.pk, 1, last) == 0
+
+
+def test_stock_change_of_running_sale_keeps_what_was_sold():
+    sale = SaleFactory(total_stock=10, limit_per_buyer=1)
+    for buyer in range(1, 5):
+        assert purchase(sale, buyer)[0] == 1
+    sale.total_stock = 20
+    assert save_sale(sale) == 16
+    sale.total_stock = 4
+    assert save_sale(sale) == 0
+    assert units_sold(sale) == 4
+
+
+def test_stock_cannot_go_below_units_sold():
+    sale = SaleFactory(total_stock=5)
+    for buyer in range(1, 4):
+        purchase(sale, buyer)
+    sale.total_stock = 2
+    with pytest.raises(ValidationError):
+        save_sale(sale)
+    sale.refresh_from_db()
+    assert sale.total_stock == 5
+    assert int(sync_redis().get(keys.stock(sale.pk))) == 2
+
+
+def test_stock_survives_a_lost_redis_by_counting_database_orders():
+    """If Redis lost a sale's keys, reloading it subtracts the orders already written."""
+    from orders.tests.factories import OrderFactory
+
+    sale = SaleFactory(total_stock=5)
+    OrderFactory(sale=sale)
+    sync_redis().delete(*keys.all_of_sale(sale.pk))
+    assert save_sale(sale) == 4
