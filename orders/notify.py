@@ -4,20 +4,25 @@ import logging
 
 from orders.models import Order
 from orders.services import BatchResult
-from sales.live import messages, push
+from sales.live import messages, presence, push
 
 log = logging.getLogger(__name__)
 
 
 def notify_confirmed(result: BatchResult) -> None:
-    """Called after the batch is committed: a push never announces an unwritten row."""
+    """Called after the batch is committed: a push never announces an unwritten row.
+
+    Only buyers with a socket open are told (one HMGET for the batch).
+    """
     if not result.written:
         return
     try:
+        watching = presence.watching(list({d.value.buyer_id for d in result.written}))
         push.to_buyers(
             [
                 (d.value.buyer_id, messages.order_payload(str(d.value.order_id), Order.Status.CONFIRMED))
                 for d in result.written
+                if d.value.buyer_id in watching
             ]
         )
     except Exception:

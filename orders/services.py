@@ -138,10 +138,11 @@ def persist_batch(placed: list[Placed]) -> BatchResult:
         else:
             candidates.append(p)
 
-    confirmed = inventory.confirm((p.value.sale_id, str(p.value.order_id)) for p in candidates)
+    holds = [(p.value.sale_id, str(p.value.order_id)) for p in candidates]
+    confirmed = inventory.confirm(holds)
     rows = []
-    for p in candidates:
-        if confirmed[p.value.sale_id, str(p.value.order_id)]:
+    for p, hold in zip(candidates, holds, strict=True):
+        if confirmed[hold]:
             result.written.append(p)
             rows.append(
                 {

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "sales",
+    "sales.live",
     "orders",
     "loadtest",
 ]

@@ -53,8 +53,12 @@ def workers(live_site):
     group, _ = fresh_group()
     consumer = OrderConsumerProcess("--group", group)
     yield
-    for process in (ticker, consumer):
-        assert process.stop() == 0, process.output()
+    try:
+        codes = [process.stop() for process in (ticker, consumer)]
+    finally:
+        for process in (ticker, consumer):
+            process.kill()  # none outlives the test, whatever failed
+    assert codes == [0, 0], ticker.output() + consumer.output()
 
 
 @pytest.fixture
