@@ -20,6 +20,29 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+SERVERS = ("daphne", "uvicorn", "granian")
+APP = "seckill_site.asgi:application"
+
+
+def web_command(server: str, fd: int, access_log: bool) -> list[str]:
+    """One web process serving APP on the inherited socket ``fd``."""
+    if server == "daphne":
+        command = [sys.executable, "-m", "seckill_site.daphne_server", "--fd", str(fd), "--proxy-headers"]
+        command += ["--access-log", "-"] if access_log else ["--verbosity", "0"]
+        return [*command, APP]
+    command = [sys.executable, "-m", "uvicorn", "--fd", str(fd), "--loop", "uvloop", "--http", "httptools"]
+    command += ["--ws", "websockets", "--proxy-headers", "--log-level", "warning"]
+    command += ["--access-log"] if access_log else ["--no-access-log"]
+    return [*command, APP]
+
+
+def granian_command(args) -> list[str]:
+    command = [sys.executable, "-m", "granian", "--interface", "asgi", "--loop", "uvloop", "--ws"]
+    command += ["--host", args.host, "--port", str(args.port), "--workers", str(args.web_processes)]
+    command += ["--log-level", "warning", "--access-log" if args.access_log else "--no-access-log"]
+    return [*command, APP]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default=os.environ.get("SECKILL_HOST", "127.0.0.1"))
@@ -35,6 +58,12 @@ def main() -> int:
         type=int,
         default=int(os.environ.get("SECKILL_CONSUMERS", "1")),
         help="consume_orders processes (up to the topic's partitions share the work)",
+    )
+    parser.add_argument(
+        "--server",
+        choices=SERVERS,
+        default=os.environ.get("SECKILL_SERVER", "daphne"),
+        help="the ASGI server of the web processes (default: SECKILL_SERVER or daphne)",
     )
     parser.add_argument(
         "--access-log",
@@ -62,10 +91,12 @@ def main() -> int:
     sock.set_inheritable(True)
     fd = sock.fileno()
 
-    daphne = [sys.executable, "-m", "seckill_site.daphne_server", "--fd", str(fd), "--proxy-headers"]
-    daphne += ["--access-log", "-"] if args.access_log else ["--verbosity", "0"]
-    # (command, file descriptors it inherits): only daphne gets the listening socket
-    launches = [([*daphne, "seckill_site.asgi:application"], (fd,))] * args.web_processes
+    # (command, file descriptors it inherits): only the web processes get the listening socket
+    if args.server == "granian":  # granian runs its own worker processes and binds the port itself
+        sock.close()
+        launches = [(granian_command(args), ())]
+    else:
+        launches = [(web_command(args.server, fd, args.access_log), (fd,))] * args.web_processes
     launches += [([sys.executable, "manage.py", "consume_orders"], ())] * args.consumers
     launches += [([sys.executable, "manage.py", "publish_stock"], ())]
 
@@ -87,7 +118,7 @@ def main() -> int:
             children.append(subprocess.Popen(command, cwd=ROOT, pass_fds=fds))
         print(
             f"\n  Flash sale running at http://{args.host}:{args.port}/  "
-            f"({args.web_processes} daphne processes, {args.consumers} order consumer(s)); Ctrl-C stops.\n",
+            f"({args.web_processes} {args.server} processes, {args.consumers} order consumer(s)); Ctrl-C stops.\n",
             flush=True,
         )
         while not stopping:
