@@ -74,21 +74,17 @@ def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 30) -> Non
 
 
 class LiveSite:
-    def __init__(self, **env):
+    """The site in one web process of ``server`` (``seckill_site.servers``; the default unless named)."""
+
+    def __init__(self, server: str | None = None, **env):
+        from seckill_site import servers
+
+        self.server = server or os.environ.get("SECKILL_SERVER", servers.DEFAULT)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log = tempfile.NamedTemporaryFile(prefix=f"daphne-{self.port}-", suffix=".log")
+        self.log = tempfile.NamedTemporaryFile(prefix=f"{self.server}-{self.port}-", suffix=".log")
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "seckill_site.daphne_server",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "seckill_site.asgi:application",
-            ],
+            servers.command(self.server, host="127.0.0.1", port=self.port),
             cwd=ROOT,
             env=subprocess_env(**env),
             stdout=self.log,
@@ -101,7 +97,7 @@ class LiveSite:
             raise
 
     def output(self) -> str:
-        """What daphne has logged so far."""
+        """What the server has logged so far."""
         with open(self.log.name, "rb") as log:
             return log.read().decode(errors="replace")
 
@@ -116,8 +112,17 @@ class LiveSite:
 
 @pytest.fixture
 def live_site(transactional_db, kafka_topics):
-    """A real daphne serving the site, on the test database."""
+    """A real web server (the default one) serving the site, on the test database."""
     site = LiveSite()
+    yield site
+    site.stop()
+
+
+@pytest.fixture(params=["granian", "daphne"])
+def live_site_each_server(request, transactional_db, kafka_topics):
+    """The site under the default server, then under daphne: for the HTTP and websocket
+    contract tests, which hold under both (a module opts in by overriding ``live_site``)."""
+    site = LiveSite(request.param)
     yield site
     site.stop()
 

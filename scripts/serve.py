@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Run the site: N daphne processes on one shared listening socket, order consumers, the stock ticker.
+"""Run the site: N web processes, order consumers, the stock ticker.
 
-daphne has no worker processes of its own; ``daphne --fd`` lets several
-processes accept on one socket that this launcher opens, so the kernel spreads
-connections across them and each process runs its own event loop on its own
-core. Ctrl-C or SIGTERM stops everything; each child finishes what it has.
+The web server is ``--server`` (``seckill_site.servers``; granian by default).
+granian runs its N worker processes itself on the port. daphne and uvicorn have
+no workers of their own here: ``--fd`` lets N processes accept on one socket that
+this launcher opens, so the kernel spreads connections across them and each
+process runs its own event loop on its own core. Ctrl-C or SIGTERM stops
+everything; each child finishes what it has.
 """
 
 import argparse
@@ -18,29 +20,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-
-SERVERS = ("daphne", "uvicorn", "granian")
-APP = "seckill_site.asgi:application"
-
-
-def web_command(server: str, fd: int, access_log: bool) -> list[str]:
-    """One web process serving APP on the inherited socket ``fd``."""
-    if server == "daphne":
-        command = [sys.executable, "-m", "seckill_site.daphne_server", "--fd", str(fd), "--proxy-headers"]
-        command += ["--access-log", "-"] if access_log else ["--verbosity", "0"]
-        return [*command, APP]
-    command = [sys.executable, "-m", "uvicorn", "--fd", str(fd), "--loop", "uvloop", "--http", "httptools"]
-    command += ["--ws", "websockets", "--proxy-headers", "--log-level", "warning"]
-    command += ["--access-log"] if access_log else ["--no-access-log"]
-    return [*command, APP]
-
-
-def granian_command(args) -> list[str]:
-    command = [sys.executable, "-m", "granian", "--interface", "asgi", "--loop", "uvloop", "--ws"]
-    command += ["--host", args.host, "--port", str(args.port), "--workers", str(args.web_processes)]
-    command += ["--log-level", "warning", "--access-log" if args.access_log else "--no-access-log"]
-    return [*command, APP]
+from seckill_site import servers  # noqa: E402
 
 
 def main() -> int:
@@ -51,7 +33,7 @@ def main() -> int:
         "--web-processes",
         type=int,
         default=int(os.environ.get("SECKILL_WEB_PROCESSES", os.cpu_count() or 1)),
-        help="daphne processes (default: SECKILL_WEB_PROCESSES or the number of cores)",
+        help="web processes (default: SECKILL_WEB_PROCESSES or the number of cores)",
     )
     parser.add_argument(
         "--consumers",
@@ -61,9 +43,9 @@ def main() -> int:
     )
     parser.add_argument(
         "--server",
-        choices=SERVERS,
-        default=os.environ.get("SECKILL_SERVER", "daphne"),
-        help="the ASGI server of the web processes (default: SECKILL_SERVER or daphne)",
+        choices=servers.SERVERS,
+        default=os.environ.get("SECKILL_SERVER", servers.DEFAULT),
+        help=f"the ASGI server of the web processes (default: SECKILL_SERVER or {servers.DEFAULT})",
     )
     parser.add_argument(
         "--access-log",
@@ -76,7 +58,7 @@ def main() -> int:
     if args.web_processes < 1 or args.consumers < 0:
         parser.error("--web-processes must be >= 1 and --consumers >= 0")
 
-    # Every websocket viewer is an open file in a daphne process.
+    # Every websocket viewer is an open file in a web process.
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
@@ -94,9 +76,10 @@ def main() -> int:
     # (command, file descriptors it inherits): only the web processes get the listening socket
     if args.server == "granian":  # granian runs its own worker processes and binds the port itself
         sock.close()
-        launches = [(granian_command(args), ())]
+        web = servers.command("granian", host=args.host, port=args.port, workers=args.web_processes)
+        launches = [(web, ())]
     else:
-        launches = [(web_command(args.server, fd, args.access_log), (fd,))] * args.web_processes
+        launches = [(servers.command(args.server, fd=fd, access_log=args.access_log), (fd,))] * args.web_processes
     launches += [([sys.executable, "manage.py", "consume_orders"], ())] * args.consumers
     launches += [([sys.executable, "manage.py", "publish_stock"], ())]
 

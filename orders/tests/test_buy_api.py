@@ -1,4 +1,4 @@
-"""The buy endpoint over real HTTP, served by daphne, against real Redis and Kafka."""
+"""The buy endpoint over real HTTP, served by granian and by daphne, against real Redis and Kafka."""
 
 import asyncio
 import time
@@ -26,6 +26,12 @@ class PastSigner(signing.TimestampSigner):
 def stock_state(sale_id):
     r = sync_redis()
     return int(r.get(keys.stock(sale_id))), r.hgetall(keys.buyers(sale_id)), r.hgetall(keys.orders(sale_id))
+
+
+@pytest.fixture
+def live_site(live_site_each_server):
+    """The contract holds under each server (conftest.live_site_each_server)."""
+    return live_site_each_server
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""``GET /api/orders/<id>`` on a real daphne: "pending" from the moment the
+"""``GET /api/orders/<id>`` on a real server (granian, then daphne): "pending" from the moment the
 buy is acknowledged, "confirmed" once ``consume_orders`` wrote the row, and
 only ever shown to the buyer who placed the order."""
 
@@ -6,6 +6,7 @@ import json
 import urllib.error
 import urllib.request
 import uuid
+from email.message import Message
 
 import pytest
 
@@ -17,15 +18,21 @@ from sales.tests.factories import BuyerFactory, SaleFactory
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def call(site, method: str, path: str, token: str | None = None) -> tuple[int, dict, dict]:
-    """One request; returns (status, JSON body, headers)."""
+@pytest.fixture
+def live_site(live_site_each_server):
+    """The contract holds under each server (conftest.live_site_each_server)."""
+    return live_site_each_server
+
+
+def call(site, method: str, path: str, token: str | None = None) -> tuple[int, dict, Message]:
+    """One request; returns (status, JSON body, headers: looked up case-insensitively, as HTTP says)."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     request = urllib.request.Request(site.url + path, method=method, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=15) as response:
-            return response.status, json.loads(response.read()), dict(response.headers)
+            return response.status, json.loads(response.read()), response.headers
     except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read()), dict(error.headers)
+        return error.code, json.loads(error.read()), error.headers
 
 
 def buy(site, sale, buyer) -> str:
