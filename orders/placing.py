@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 # Seconds past the librdkafka message timeout that we still wait for its report.
 _ACK_GRACE = 1.0
+# The placings of this process not yet ended (see ``drain``).
+_in_flight: set[asyncio.Future] = set()
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +49,45 @@ async def place_order(sale_id: int, buyer_id: int) -> PlacedOrder:
 
     Raises ``sales.inventory.Refused`` (no unit: sold out, limit reached, ...) or
     ``TryAgain`` (nothing is held for the buyer).
+
+    A caller cancelled on the way (a server stopping, a client gone) does not abandon
+    the unit: once the purchase script is sent, Redis takes the unit whether or not
+    anyone reads the reply. So the placing runs as a task of its own, to its broker ack
+    or its give-back, and only then does the cancellation go on. daphne, which cancels
+    the requests in flight when it stops and waits for them to end, gets its in-flight
+    buys finished this way.
     """
+    placing = asyncio.ensure_future(_place(sale_id, buyer_id))
+    _in_flight.add(placing)
+    placing.add_done_callback(_in_flight.discard)
+    try:
+        return await asyncio.shield(placing)
+    except asyncio.CancelledError:
+        await _finish(placing)
+        raise
+
+
+async def drain() -> None:
+    """Wait until every buy of this process in flight has ended (acknowledged or given back);
+    each is bounded by ``BUY_ACK_TIMEOUT``. A web process calls it on shutdown."""
+    while _in_flight:
+        await asyncio.wait(list(_in_flight))
+
+
+async def _finish(placing: asyncio.Future) -> None:
+    """Wait for a placing whose caller was cancelled, however often it is cancelled again."""
+    while not placing.done():
+        try:
+            await asyncio.shield(placing)
+        except asyncio.CancelledError:
+            continue
+        except Exception:
+            break
+    if not placing.cancelled() and placing.exception() is not None:
+        log.info("a cancelled buy ended with %r", placing.exception())
+
+
+async def _place(sale_id: int, buyer_id: int) -> PlacedOrder:
     order_id = str(uuid.uuid4())
     hold = await inventory.reserve(sale_id, buyer_id, order_id, rate_limit=settings.BUY_RATE_LIMIT)
     event = events.encode(order_id, sale_id, buyer_id, hold.price, datetime.now(UTC))
@@ -93,3 +133,12 @@ def order_producer() -> AsyncProducer:
             if _producer is None:
                 _producer = AsyncProducer(order_producer_config())
     return _producer
+
+
+def close_producer(timeout: float = 10.0) -> int:
+    """Deliver what is queued (up to ``timeout``) and stop the producer; returns the events left.
+    A later buy makes a new one."""
+    global _producer
+    with _lock:
+        producer, _producer = _producer, None
+    return producer.close(timeout) if producer is not None else 0

@@ -20,17 +20,16 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from orders.placing import order_producer  # noqa: E402
 from sales.live.routing import websocket_urlpatterns  # noqa: E402
 from seckill_site.hotpath import HotPath  # noqa: E402
-
-# Connect to Kafka now, not on the first buy (that would cost the first buyers ~0.5 s).
-order_producer()
+from seckill_site.lifespan import lifespan  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": HotPath(django_asgi_app),
         "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        # The Kafka producer and the Redis connection start here, not at import (seckill_site.lifespan).
+        "lifespan": lifespan,
     }
 )
 

@@ -10,6 +10,10 @@ asyncio reactor it finds already installed, so this module installs one on a
 uvloop loop first and then hands over to daphne's own command line unchanged.
 
 ``SECKILL_UVLOOP=0`` (or uvloop not installed) keeps daphne's stock loop.
+
+daphne speaks no ASGI lifespan, so this launcher runs ``seckill_site.lifespan``'s
+startup once the reactor runs and its shutdown before the reactor stops (while
+daphne cancels the requests in flight and waits for them).
 """
 
 import asyncio
@@ -49,9 +53,31 @@ def silence_twisted_access_log() -> None:
     HTTPFactory.log = lambda self, request: None
 
 
+_started: list = []
+
+
+def run_lifespan_on_reactor() -> None:
+    """The lifespan's startup when the reactor starts, its shutdown as a "before shutdown" trigger."""
+    from twisted.internet import defer, reactor
+
+    def start():
+        from seckill_site.lifespan import startup
+
+        _started.append(asyncio.ensure_future(startup()))  # kept: a task nobody holds may be collected
+
+    def stop():
+        from seckill_site.lifespan import shutdown
+
+        return defer.Deferred.fromFuture(asyncio.ensure_future(shutdown()))
+
+    reactor.callWhenRunning(start)
+    reactor.addSystemEventTrigger("before", "shutdown", stop)
+
+
 def main() -> None:
     install_reactor()
     silence_twisted_access_log()
+    run_lifespan_on_reactor()
     from daphne.cli import CommandLineInterface
 
     CommandLineInterface.entrypoint()

@@ -8,9 +8,11 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from conftest import drain_orders
 from orders.api import buy_answer
+from orders.placing import place_order
 from orders.tests.groups import fresh_group
 from plumbing.redis_clients import sync_redis
 from plumbing.redis_pipe import PipelinedRedis
+from sales import inventory
 from sales.inventory import keys
 from sales.tests.factories import BuyerFactory, SaleFactory
 
@@ -35,3 +37,26 @@ def test_a_failed_order_index_write_does_not_turn_a_won_unit_into_an_error(kafka
     assert int(r.get(keys.stock(sale.pk))) == 2
     assert r.get(keys.order_index(body["order_id"])) is None
     drain_orders(group, sale.pk, expected=1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cancelled_buy_still_ends_as_an_order_not_as_a_lost_unit(kafka_topics):
+    """Cancelled right after its purchase script went out (a server stopping, a client gone):
+    Redis takes the unit regardless, so the buy must go on to its event or its give-back."""
+    sale = SaleFactory(total_stock=3)
+    buyer = BuyerFactory()
+    group, _ = fresh_group()
+
+    async def cancel_mid_buy():
+        assert await inventory.offer(sale.pk)  # the loop's Redis connection is open
+        task = asyncio.ensure_future(place_order(sale.pk, buyer.pk))
+        for _ in range(3):
+            await asyncio.sleep(0)  # the buy is under way: its script is on its way to Redis
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return task
+
+    asyncio.run(cancel_mid_buy())
+    assert int(sync_redis().get(keys.stock(sale.pk))) == 2  # the unit was taken ...
+    drain_orders(group, sale.pk, expected=1)  # ... and is in an order, not held by nobody
