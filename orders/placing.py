@@ -57,6 +57,8 @@ async def place_order(sale_id: int, buyer_id: int) -> PlacedOrder:
     the requests in flight when it stops and waits for them to end, gets its in-flight
     buys finished this way.
     """
+    if inventory.flagged_sold_out(sale_id):  # no Redis call, so nothing to shield: no task
+        raise inventory.Refused(inventory.Refusal.SOLD_OUT)
     placing = asyncio.ensure_future(_place(sale_id, buyer_id))
     _in_flight.add(placing)
     placing.add_done_callback(_in_flight.discard)

@@ -86,17 +86,25 @@ class Released(enum.Enum):
     UNKNOWN = -1  # released before, or never held
 
 
+def flagged_sold_out(sale_id: int) -> bool:
+    """Whether this process answers "sold out" for the sale without asking Redis (see above)."""
+    until = _sold_out_until.get(sale_id)
+    if until is None:
+        return False
+    if _monotonic() < until:
+        return True
+    _sold_out_until.pop(sale_id, None)
+    return False
+
+
 async def reserve(sale_id: int, buyer_id: int, order_id: str, *, rate_limit: int) -> Hold:
     """Take one unit of the sale for the buyer, or raise ``Refused``.
 
     ``rate_limit``: buy requests the buyer may make to this sale per second (0 = off).
     Never retried on a lost connection: a reservation must not be made twice.
     """
-    until = _sold_out_until.get(sale_id)
-    if until is not None:
-        if _monotonic() < until:
-            raise Refused(Refusal.SOLD_OUT)
-        del _sold_out_until[sale_id]
+    if flagged_sold_out(sale_id):
+        raise Refused(Refusal.SOLD_OUT)
     code, remaining, *price = await hot_scripts().purchase(sale_id, buyer_id, order_id, rate_limit, int(time.time()))
     if code != 1:
         if code == -1:
