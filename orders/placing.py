@@ -28,8 +28,9 @@ log = logging.getLogger(__name__)
 
 # Seconds past the librdkafka message timeout that we still wait for its report.
 _ACK_GRACE = 1.0
-# The placings of this process not yet ended (see ``drain``).
-_in_flight: set[asyncio.Future] = set()
+# Buys of this process not yet answered, and the background ends of cancelled ones (see ``drain``).
+_active = 0
+_background: set[asyncio.Future] = set()
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,60 +52,76 @@ async def place_order(sale_id: int, buyer_id: int) -> PlacedOrder:
     ``TryAgain`` (nothing is held for the buyer).
 
     A caller cancelled on the way (a server stopping, a client gone) does not abandon
-    the unit: once the purchase script is sent, Redis takes the unit whether or not
-    anyone reads the reply. So the placing runs as a task of its own, to its broker ack
-    or its give-back, and only then does the cancellation go on. daphne, which cancels
-    the requests in flight when it stops and waits for them to end, gets its in-flight
-    buys finished this way.
+    the unit. Cancelled while its purchase script is on its way, the buy sends a
+    give-back after it on the same connection: Redis runs them in order, so a unit the
+    script took goes back, and otherwise nothing happens. Cancelled while waiting for
+    the broker, the wait goes on in the background to the ack (the order stands) or
+    the give-back. Only a cancelled buy costs a task; ``drain`` waits for them.
     """
-    if inventory.flagged_sold_out(sale_id):  # no Redis call, so nothing to shield: no task
-        raise inventory.Refused(inventory.Refusal.SOLD_OUT)
-    placing = asyncio.ensure_future(_place(sale_id, buyer_id))
-    _in_flight.add(placing)
-    placing.add_done_callback(_in_flight.discard)
+    global _active
+    _active += 1
     try:
-        return await asyncio.shield(placing)
-    except asyncio.CancelledError:
-        await _finish(placing)
-        raise
+        return await _place(sale_id, buyer_id)
+    finally:
+        _active -= 1
 
 
 async def drain() -> None:
-    """Wait until every buy of this process in flight has ended (acknowledged or given back);
+    """Wait until every buy of this process has ended (answered, acknowledged or given back);
     each is bounded by ``BUY_ACK_TIMEOUT``. A web process calls it on shutdown."""
-    while _in_flight:
-        await asyncio.wait(list(_in_flight))
+    while _active or _background:
+        await asyncio.sleep(0.05)
 
 
-async def _finish(placing: asyncio.Future) -> None:
-    """Wait for a placing whose caller was cancelled, however often it is cancelled again."""
-    while not placing.done():
-        try:
-            await asyncio.shield(placing)
-        except asyncio.CancelledError:
-            continue
-        except Exception:
-            break
-    if not placing.cancelled() and placing.exception() is not None:
-        log.info("a cancelled buy ended with %r", placing.exception())
+def _in_background(coroutine) -> None:
+    task = asyncio.ensure_future(coroutine)
+    _background.add(task)
+    task.add_done_callback(_background.discard)
 
 
 async def _place(sale_id: int, buyer_id: int) -> PlacedOrder:
     order_id = str(uuid.uuid4())
-    hold = await inventory.reserve(sale_id, buyer_id, order_id, rate_limit=settings.BUY_RATE_LIMIT)
+    try:
+        hold = await inventory.reserve(sale_id, buyer_id, order_id, rate_limit=settings.BUY_RATE_LIMIT)
+    except asyncio.CancelledError:
+        _in_background(inventory.release(sale_id, buyer_id, order_id))
+        raise
     event = events.encode(order_id, sale_id, buyer_id, hold.price, datetime.now(UTC))
     indexed = asyncio.ensure_future(inventory.remember_holder(order_id, sale_id, buyer_id))
+    ack = order_producer().send(settings.ORDERS_TOPIC, order_id.encode(), event)
     try:
-        ack = order_producer().send(settings.ORDERS_TOPIC, order_id.encode(), event)
-        await asyncio.wait_for(ack, settings.BUY_ACK_TIMEOUT + _ACK_GRACE)
+        # shielded: a cancelled wait leaves the ack to be waited for in the background
+        await asyncio.wait_for(asyncio.shield(ack), settings.BUY_ACK_TIMEOUT + _ACK_GRACE)
     except (DeliveryFailed, TimeoutError):
-        await _indexed(indexed, order_id)  # before the release, which drops the index
-        if await inventory.release(sale_id, buyer_id, order_id) is inventory.Released.ALREADY_CONFIRMED:
-            # The order worker already accepted the event: the order stands.
-            return PlacedOrder(order_id, hold.remaining)
+        given_back = asyncio.ensure_future(_give_back(indexed, sale_id, buyer_id, order_id))
+        try:
+            if not await asyncio.shield(given_back):
+                return PlacedOrder(order_id, hold.remaining)  # the order worker accepted it first
+        except asyncio.CancelledError:
+            _in_background(given_back)
+            raise
         raise TryAgain from None
+    except asyncio.CancelledError:
+        _in_background(_settle(ack, indexed, sale_id, buyer_id, order_id))
+        raise
     await _indexed(indexed, order_id)
     return PlacedOrder(order_id, hold.remaining)
+
+
+async def _give_back(indexed: asyncio.Future, sale_id: int, buyer_id: int, order_id: str) -> bool:
+    """Release an unacknowledged reservation; False when the order worker had confirmed it (it stands)."""
+    await _indexed(indexed, order_id)  # before the release, which drops the index
+    return await inventory.release(sale_id, buyer_id, order_id) is not inventory.Released.ALREADY_CONFIRMED
+
+
+async def _settle(ack: asyncio.Future, indexed: asyncio.Future, sale_id: int, buyer_id: int, order_id: str) -> None:
+    """The end of a buy whose caller was cancelled while it waited for the broker."""
+    try:
+        await asyncio.wait_for(ack, settings.BUY_ACK_TIMEOUT + _ACK_GRACE)
+    except (DeliveryFailed, TimeoutError):
+        await _give_back(indexed, sale_id, buyer_id, order_id)
+        return
+    await _indexed(indexed, order_id)
 
 
 async def _indexed(indexed: asyncio.Future, order_id: str) -> None:
