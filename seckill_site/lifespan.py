@@ -1,8 +1,8 @@
 """What a web process does before its first request and after its last (ASGI lifespan).
 
 Startup connects the Kafka producer and the buy path's Redis connection, so the first
-buyers do not pay for it (about half a second) and a process that cannot reach them
-fails to start instead of failing buys. Shutdown comes after the server stopped
+buyers do not pay for it (about half a second); a Redis that does not answer fails the
+start-up (librdkafka connects in the background, so Kafka's absence does not). Shutdown comes after the server stopped
 accepting: every buy still in flight ends first (its broker ack or its give-back,
 ``orders.placing.drain``), then the producer is flushed and closed. So a web process
 stopped mid-sale (SIGTERM) leaves no unit held without an order.
