@@ -31,6 +31,7 @@ _ACK_GRACE = 1.0
 # Buys of this process not yet answered, and the background ends of cancelled ones (see ``drain``).
 _active = 0
 _background: set[asyncio.Future] = set()
+_closing = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,8 @@ async def place_order(sale_id: int, buyer_id: int) -> PlacedOrder:
     the give-back. Only a cancelled buy costs a task; ``drain`` waits for them.
     """
     global _active
+    if _closing:
+        raise TryAgain  # the process is stopping: the buyer tries again elsewhere, nothing was taken
     _active += 1
     try:
         return await _place(sale_id, buyer_id)
@@ -67,8 +70,11 @@ async def place_order(sale_id: int, buyer_id: int) -> PlacedOrder:
 
 
 async def drain() -> None:
-    """Wait until every buy of this process has ended (answered, acknowledged or given back);
-    each is bounded by ``BUY_ACK_TIMEOUT``. A web process calls it on shutdown."""
+    """Take no new buy (they answer ``TryAgain``), and wait until every buy of this process has
+    ended (answered, acknowledged or given back); each is bounded by ``BUY_ACK_TIMEOUT``. A web
+    process calls it on shutdown: daphne, for one, still reads requests while it stops."""
+    global _closing
+    _closing = True
     while _active or _background:
         await asyncio.sleep(0.05)
 

@@ -3,8 +3,8 @@
 Startup connects the Kafka producer and the buy path's Redis connection, so the first
 buyers do not pay for it (about half a second); a Redis that does not answer fails the
 start-up (librdkafka connects in the background, so Kafka's absence does not). Shutdown comes after the server stopped
-accepting: every buy still in flight ends first (its broker ack or its give-back,
-``orders.placing.drain``), then the producer is flushed and closed. So a web process
+accepting: new buys answer "retry", every buy still in flight ends first (its broker
+ack or its give-back, ``orders.placing.drain``), then the producer is flushed and closed. So a web process
 stopped mid-sale (SIGTERM) leaves no unit held without an order.
 
 granian and uvicorn speak lifespan. daphne does not: ``seckill_site.daphne_server``

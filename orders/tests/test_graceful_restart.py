@@ -59,16 +59,8 @@ async def crowd(sale_id: int, tokens: list[str], stopping: LiveSite, staying: Li
     return answers
 
 
-DAPHNE_GAP = (
-    "daphne speaks no lifespan; its launcher drains on Twisted's shutdown, yet one run here left "
-    "2 of 150 units held without an order (148 answered 201): not yet understood, see README"
-)
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "server", ["granian", pytest.param("daphne", marks=pytest.mark.xfail(reason=DAPHNE_GAP, strict=False))]
-)
+@pytest.mark.parametrize("server", ["granian", "daphne"])
 def test_sigterm_mid_sale_leaves_no_unit_held_without_an_order(server, kafka_topics):
     sale = SaleFactory(total_stock=UNITS, limit_per_buyer=1)
     tokens = [mint_token(b) for b in create_buyers(BUYERS, prefix=f"restart-{server}")]
