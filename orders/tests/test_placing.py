@@ -41,7 +41,7 @@ def test_a_failed_order_index_write_does_not_turn_a_won_unit_into_an_error(kafka
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_cancelled_buy_ends_in_stock_or_in_an_order_not_as_a_lost_unit(kafka_topics):
+def test_a_cancelled_buy_ends_in_stock_or_in_an_order_not_as_a_lost_unit(kafka_topics, monkeypatch):
     """Cancelled right after its purchase script went out (a server stopping, a client gone):
     Redis takes the unit regardless, so the buy must give it back or see it ordered."""
     sale = SaleFactory(total_stock=3)
@@ -58,6 +58,8 @@ def test_a_cancelled_buy_ends_in_stock_or_in_an_order_not_as_a_lost_unit(kafka_t
             await task
         await placing.drain()  # what the cancelled buy left to do in the background
 
+    monkeypatch.setattr(placing, "_closing", False)  # drain() closes the process to new buys: reopened after
+
     asyncio.run(cancel_mid_buy())
     r = sync_redis()
     left = int(r.get(keys.stock(sale.pk)))
@@ -66,3 +68,19 @@ def test_a_cancelled_buy_ends_in_stock_or_in_an_order_not_as_a_lost_unit(kafka_t
     else:  # taken: then it is an order
         assert left == 2
         drain_orders(group, sale.pk, expected=1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_drain_a_buy_is_told_to_try_again_and_takes_nothing(kafka_topics, monkeypatch):
+    """A stopping process (daphne still reads requests while it stops) takes no new unit."""
+    sale = SaleFactory(total_stock=3)
+    buyer = BuyerFactory()
+    monkeypatch.setattr(placing, "_closing", False)
+
+    async def buy_after_drain():
+        await placing.drain()
+        with pytest.raises(placing.TryAgain):
+            await place_order(sale.pk, buyer.pk)
+
+    asyncio.run(buy_after_drain())
+    assert int(sync_redis().get(keys.stock(sale.pk))) == 3
