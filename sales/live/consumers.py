@@ -1,9 +1,10 @@
 """WebSocket ``/ws/sales/<id>/``: the sale's stock and state, pushed.
 
 On connect the viewer gets a snapshot; afterwards the stock ticker
-(``sales.live.ticker``) pushes changes, at most ~10 a second per sale. A signed-in
-buyer (session cookie, or ``?token=`` for clients without cookies) also gets
-its own order confirmations.
+(``sales.live.ticker``) pushes changes, at most ~10 a second per sale, through this
+process's ``LocalAudience``. A signed-in buyer (session cookie, or ``?token=`` for
+clients without cookies) also gets its own order confirmations, through the channel
+layer.
 """
 
 from urllib.parse import parse_qs
@@ -13,6 +14,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from sales.buyers import InvalidToken, buyer_from_token
 from sales.live import messages, presence
+from sales.live.audience import local_audience
 from sales.selectors import sale_public
 
 CLOSE_UNKNOWN_SALE = 4404
@@ -22,6 +24,7 @@ CLOSE_BAD_TOKEN = 4401
 class SaleConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
         self.groups_joined = []
+        self.watching = None
         self.counted_sale = None
         self.counted_buyer = None
         sale_id = self.scope["url_route"]["kwargs"]["sale_id"]
@@ -34,11 +37,11 @@ class SaleConsumer(AsyncJsonWebsocketConsumer):
         if snapshot is None:
             await self.close(code=CLOSE_UNKNOWN_SALE)
             return
-        self.groups_joined.append(messages.sale_group(sale_id))
+        local_audience().join(sale_id, self.send_frame)
+        self.watching = sale_id
         if buyer_id is not None:
             self.groups_joined.append(messages.buyer_group(buyer_id))
-        for group in self.groups_joined:
-            await self.channel_layer.group_add(group, self.channel_name)
+            await self.channel_layer.group_add(self.groups_joined[-1], self.channel_name)
         await presence.count_viewer(sale_id, 1)
         self.counted_sale = sale_id
         if buyer_id is not None:
@@ -57,6 +60,8 @@ class SaleConsumer(AsyncJsonWebsocketConsumer):
         return (user.pk if user is not None and user.is_authenticated else None), False
 
     async def disconnect(self, code):
+        if self.watching is not None:
+            local_audience().leave(self.watching, self.send_frame)
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
         if self.counted_sale is not None:
@@ -77,5 +82,8 @@ class SaleConsumer(AsyncJsonWebsocketConsumer):
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
 
+    async def send_frame(self, text: str) -> None:
+        await self.base_send({"type": "websocket.send", "text": text})
+
     async def live_message(self, event):
-        await self.send(text_data=event["text"])
+        await self.send_frame(event["text"])

@@ -1,16 +1,23 @@
-"""Live updates: the channel-layer group names and message shapes, defined once.
+"""Live updates: the channel names and message shapes, defined once.
 
-A sale's viewers are in ``sale.<id>``; every open socket of a signed-in buyer is
-also in ``buyer.<id>``. Messages sent to the groups carry ``type`` for
-Channels' dispatch (``live.message``) and ``text``, the JSON the browser gets,
-encoded once per update rather than once per viewer.
+A sale's stock goes out on the Redis channel ``live:stock:<id>``, which each web
+process receives once for all its viewers (``sales.live.audience``). Every open
+socket of a signed-in buyer is in the channel-layer group ``buyer.<id>``; messages
+sent to it carry ``type`` for Channels' dispatch (``live.message``) and ``text``,
+the JSON the browser gets, encoded once rather than once per socket.
 """
 
 import orjson
 
+STOCK_CHANNELS = "live:stock:*"
 
-def sale_group(sale_id: int) -> str:
-    return f"sale.{sale_id}"
+
+def stock_channel(sale_id: int) -> str:
+    return f"live:stock:{sale_id}"
+
+
+def sale_of_stock_channel(channel: bytes) -> int:
+    return int(channel.rsplit(b":", 1)[1])
 
 
 def buyer_group(buyer_id: int) -> str:
@@ -25,5 +32,9 @@ def order_payload(order_id: str, status: str) -> dict:
     return {"type": "order", "order_id": order_id, "status": status}
 
 
+def text(payload: dict) -> str:
+    return orjson.dumps(payload).decode()
+
+
 def group_message(payload: dict) -> dict:
-    return {"type": "live.message", "text": orjson.dumps(payload).decode()}
+    return {"type": "live.message", "text": text(payload)}

@@ -4,8 +4,9 @@ Why a ticker and not a publish per purchase: at the start of a sale thousands
 of purchases a second change the stock, and nobody can read more than a few
 updates a second. Every ``interval`` (0.1 s) the ticker reads the remaining
 stock of the sales not over yet (or over for less than 30 s), and publishes
-only what changed, so a sale's viewers get at most ~10 messages a second, the newest
-value wins, and the last value (0, sold out, ended) is always sent. The buy
+only what changed (and, every ``KEYFRAME`` seconds, what did not), so a sale's viewers
+get at most ~10 messages a second, the newest value wins, and the last value (0, sold
+out, ended) is always sent. The buy
 hot path does no extra work at all.
 
 Paced to the audience: every update is one websocket frame per viewer, and
@@ -26,7 +27,6 @@ import time
 from datetime import timedelta
 
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.utils import timezone
 from redis.exceptions import LockError, RedisError
@@ -34,6 +34,7 @@ from redis.exceptions import LockError, RedisError
 from plumbing.redis_clients import async_redis
 from sales import inventory
 from sales.live import messages, presence
+from sales.live.audience import publish_stock
 from sales.models import Sale
 from sales.state import sale_state, to_ms
 
@@ -42,6 +43,9 @@ log = logging.getLogger(__name__)
 LEADER_LOCK = "stock-ticker:leader"
 LOCK_TTL = 3.0
 SALES_REFRESH = 1.0
+# An unchanged value is sent again after this many seconds, for viewers that missed it
+# (a process resubscribing after a Redis error, a socket that joined mid-update).
+KEYFRAME = 5.0
 # Sales that ended less than this long ago still get their final "ended" state out.
 ENDED_GRACE = timedelta(seconds=30)
 
@@ -77,21 +81,20 @@ class StockTicker:
         stock = await inventory.remaining_now(list(self._sales))
         viewers = await presence.audiences()
         now_ms = int(time.time() * 1000)
-        layer = get_channel_layer()
         sent = 0
         for sale_id, remaining in stock.items():
             starts_ms, ends_ms = self._sales[sale_id]
             current = (remaining, sale_state(now_ms, starts_ms, ends_ms, remaining))
-            if self.published.get(sale_id) == current:
+            since = now - self._sent_at.get(sale_id, float("-inf"))
+            if self.published.get(sale_id) == current and since < KEYFRAME:
                 continue
             audience = viewers.get(sale_id, 0)
             pace = max(self.interval, audience / settings.LIVE_PUSH_BUDGET)
-            if now - self._sent_at.get(sale_id, 0.0) < pace - self.interval / 2:
+            if since < pace - self.interval / 2:
                 continue  # too soon for this audience; the newest value goes out later
             self.published[sale_id] = current
             self._sent_at[sale_id] = now
-            payload = messages.stock_payload(sale_id, *current)
-            await layer.group_send(messages.sale_group(sale_id), messages.group_message(payload))
+            await publish_stock(sale_id, messages.text(messages.stock_payload(sale_id, *current)))
             self.messages_sent += 1
             sent += 1
         return sent

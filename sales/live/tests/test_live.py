@@ -15,6 +15,7 @@ from plumbing.redis_clients import sync_redis
 from sales.buyers import mint_token
 from sales.inventory.scripts import sync_scripts
 from sales.live import presence
+from sales.live.audience import LocalAudience
 from sales.live.consumers import CLOSE_BAD_TOKEN, CLOSE_UNKNOWN_SALE
 from sales.live.ticker import StockTicker
 from sales.tests.factories import BuyerFactory, SaleFactory
@@ -203,3 +204,41 @@ async def test_a_failed_tick_keeps_the_lead():
     await asyncio.wait_for(ticker.run(), timeout=2)  # losing the lead would stall ~LOCK_TTL (3 s)
     assert len(ticks) == 3
     assert ticks[1] - ticks[0] < 0.5
+
+
+async def test_an_unchanged_value_is_sent_again_after_the_keyframe_interval(monkeypatch):
+    """A viewer that missed an update (its process was resubscribing) gets the value anyway."""
+    monkeypatch.setattr("sales.live.ticker.KEYFRAME", 0.3)
+    sale = await sync_to_async(SaleFactory)(total_stock=4)
+    viewer = await connect(f"/ws/sales/{sale.pk}/")
+    await viewer.receive_json_from()
+    ticker = StockTicker()
+    assert await ticker.tick() == 1
+    assert await ticker.tick() == 0  # unchanged and recent
+    await asyncio.sleep(0.35)
+    assert await ticker.tick() == 1
+    messages = await drain(viewer, 0.3)
+    assert messages == [{"type": "stock", "sale_id": sale.pk, "remaining": 4, "state": "open"}] * 2
+    await viewer.disconnect()
+
+
+async def test_one_update_reaches_every_viewer_in_the_process_and_a_closed_socket_is_skipped():
+    audience = LocalAudience()
+    got = []
+
+    async def viewer(text):
+        got.append(text)
+
+    async def closing(text):
+        raise RuntimeError("socket closed")
+
+    others = [lambda text, n=n: viewer(f"{n}:{text}") for n in range(600)]
+    for send in (closing, *others):
+        audience.join(7, send)
+    audience.join(8, viewer)
+    assert await audience.deliver(7, "x") == 600
+    assert len(got) == 600 and "599:x" in got
+    audience.leave(8, viewer)
+    assert await audience.deliver(8, "y") == 0
+    assert 8 not in audience.viewers
+    audience.close()
