@@ -2,8 +2,8 @@
 """Run the site: N web processes, order consumers, the stock ticker.
 
 The web server is ``--server`` (``seckill_site.servers``; granian by default).
-granian runs its N worker processes itself on the port. daphne and uvicorn have
-no workers of their own here: ``--fd`` lets N processes accept on one socket that
+granian and uvicorn run their N worker processes themselves on the port. daphne
+has no workers of its own: ``--fd`` lets N processes accept on one socket that
 this launcher opens, so the kernel spreads connections across them and each
 process runs its own event loop on its own core. Ctrl-C or SIGTERM stops
 everything; each child finishes what it has.
@@ -74,9 +74,11 @@ def main() -> int:
     fd = sock.fileno()
 
     # (command, file descriptors it inherits): only the web processes get the listening socket
-    if args.server == "granian":  # granian runs its own worker processes and binds the port itself
+    if args.server in servers.OWN_WORKERS:  # it runs its own worker processes and binds the port itself
         sock.close()
-        web = servers.command("granian", host=args.host, port=args.port, workers=args.web_processes)
+        web = servers.command(
+            args.server, host=args.host, port=args.port, workers=args.web_processes, access_log=args.access_log
+        )
         launches = [(web, ())]
     else:
         launches = [(servers.command(args.server, fd=fd, access_log=args.access_log), (fd,))] * args.web_processes
