@@ -70,6 +70,12 @@ class LoadPlan:
     timeout: float
     start_epoch: float  # wall-clock moment of the first request
     warmup: bool = True
+    # This plan's buyers are every ``stride``-th of ``total`` from ``offset`` (one of
+    # several generator processes, ``loadtest.processes``): buyer i is due when it
+    # would be in the whole plan.
+    offset: int = 0
+    stride: int = 1
+    total: int | None = None
 
     @property
     def buy_path(self) -> str:
@@ -111,6 +117,7 @@ class Recording:
     cpu_seconds: float = 0.0
     wall_seconds: float = 0.0
     connections: int = 0
+    processes: int = 1
 
 
 def categorize(http_status: int, body: bytes) -> tuple[int, dict | None]:
@@ -162,7 +169,8 @@ async def run_load(plan: LoadPlan, on_tick: Callable[[Live], None] | None = None
         rec = Recording(t0_epoch=plan.start_epoch, connections=connections)
         live = Live(planned=len(plan.buyers) * plan.attempts)
         n = len(plan.buyers)
-        spacing = plan.ramp / n if plan.ramp > 0 else 0.0
+        spacing = plan.ramp / (plan.total or n) if plan.ramp > 0 else 0.0
+        offset, stride = plan.offset, plan.stride
         buy_path = plan.buy_path
         perf = time.perf_counter
         next_buyer = 0
@@ -178,7 +186,7 @@ async def run_load(plan: LoadPlan, on_tick: Callable[[Live], None] | None = None
                 i = next_buyer
                 next_buyer += 1
                 buyer_id, token = plan.buyers[i]
-                due = t0 + i * spacing
+                due = t0 + (offset + i * stride) * spacing
                 wait = due - perf()
                 if wait > 0:
                     await asyncio.sleep(wait)

@@ -17,6 +17,7 @@ from rich.console import Console
 
 from loadtest.client import CATEGORIES, NETWORK_ERROR, LoadPlan, Recording, run_load
 from loadtest.prepare import SaleUnderTest, existing_sale, make_buyers, new_sale
+from loadtest.processes import run_load_in_processes
 from loadtest.progress import DrainProgress, LoadProgress
 from loadtest.sampler import SaleSampler, Samples
 from loadtest.scenarios import LoadTestConfig
@@ -59,7 +60,9 @@ def _prepare(config: LoadTestConfig, console: Console) -> tuple[SaleUnderTest, l
     console.print(
         f"sale {sale.sale_id}: {sale.total_stock:,} units, limit {sale.limit_per_buyer} per buyer"
         f"{' (created for this run)' if sale.created else ''}; {config.buyers:,} buyers x {config.attempts} "
-        f"attempt(s), {config.concurrency} connections, ramp {config.ramp:g} s → {config.url}",
+        f"attempt(s), {config.concurrency} connections"
+        f"{f' over {config.processes} processes' if config.processes > 1 else ''}, "
+        f"ramp {config.ramp:g} s → {config.url}",
         highlight=False,
     )
     return sale, buyers, phases
@@ -84,8 +87,11 @@ def run_loadtest(config: LoadTestConfig, console: Console | None = None) -> RunR
     sampler.start()
     try:
         with LoadProgress(console, config.requests) as progress:
-            # uvloop: a cheaper event loop, as the generator shares the cores with the site
-            recording = uvloop.run(run_load(plan, progress.tick))
+            if config.processes > 1:
+                recording = run_load_in_processes(plan, config.processes, progress.tick)
+            else:
+                # uvloop: a cheaper event loop, as the generator shares the cores with the site
+                recording = uvloop.run(run_load(plan, progress.tick))
     finally:
         sampler.stop()
     phases["load"] = recording.wall_seconds

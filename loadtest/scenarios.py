@@ -16,6 +16,7 @@ class LoadTestConfig:
     buyers: int = 300
     ramp: float = 0.0  # seconds over which the buyers' first requests are spread
     concurrency: int = 64  # open connections
+    processes: int = 1  # generator processes the buyers and connections are spread over
     attempts: int = 1  # requests per buyer, one after the other
     timeout: float = 10.0  # seconds per request
     start_in: float = 3.0  # seconds from "buyers ready" to the sale's start
@@ -42,6 +43,10 @@ class LoadTestConfig:
             found.append("--ramp cannot be negative")
         if self.concurrency < 1:
             found.append("--concurrency must be at least 1")
+        if self.processes < 1:
+            found.append("--processes must be at least 1")
+        if self.processes > self.concurrency:
+            found.append("--processes cannot exceed --concurrency (each process needs a connection)")
         if self.attempts < 1:
             found.append("--attempts must be at least 1")
         if self.timeout <= 0:

@@ -31,10 +31,12 @@ class Generator:
     start_lag_p99: float | None
     start_lag_max: float | None
     connections: int
+    processes: int = 1
 
     @property
     def cpu_ratio(self) -> float:
-        return self.cpu_seconds / self.wall_seconds if self.wall_seconds > 0 else 0.0
+        """CPU used per generator process, as a fraction of one core."""
+        return self.cpu_seconds / (self.wall_seconds * self.processes) if self.wall_seconds > 0 else 0.0
 
     @property
     def saturated(self) -> bool:
@@ -42,9 +44,13 @@ class Generator:
 
     def verdict(self) -> str:
         lag = f"{self.loop_lag_p90 * 1000:.0f} ms" if self.loop_lag_p90 is not None else "n/a"
-        text = f"generator used {self.cpu_ratio:.0%} of one core; event-loop lag p90 {lag}"
+        where = f"each of its {self.processes} processes used" if self.processes > 1 else "generator used"
+        text = f"{where} {self.cpu_ratio:.0%} of one core; event-loop lag p90 {lag}"
         if self.cpu_ratio >= SATURATED_CPU_RATIO:
-            return text + " — SATURATED: the generator's own CPU limited the rate and inflated latency"
+            return (
+                text + " — SATURATED: the generator's own CPU limited the rate and inflated latency "
+                "(--processes spreads it, where there are cores to spare)"
+            )
         if self.saturated:
             return (
                 text + " — CONTENDED: its event loop ran late with CPU to spare, so the cores are busy "
@@ -160,6 +166,7 @@ def generator_health(rec: Recording) -> Generator:
         start_lag_p99=percentile(start_lag, 99),
         start_lag_max=start_lag[-1] if start_lag else None,
         connections=rec.connections,
+        processes=rec.processes,
     )
 
 

@@ -8,14 +8,14 @@ and ``orders.views.buy_with_session`` for signed-in browsers.
 
 import orjson
 from django.conf import settings
+from redis.exceptions import RedisError
 
 from orders.placing import TryAgain, place_order
-from plumbing.http import BodyTooLarge, bad_request, read_body, send_json, status_body
+from plumbing.http import RETRY, BodyTooLarge, bad_request, parse_id, read_body, send_json, status_body
 from sales.buyers import InvalidToken, buyer_from_authorization
 from sales.inventory import Refusal, Refused
 
 RESERVED = "reserved"
-RETRY = "retry"
 # What the inventory refused -> the status code; the body is {"status": refusal}.
 REFUSED = {
     Refusal.SOLD_OUT: 409,
@@ -40,7 +40,8 @@ def parse_buy_body(body: bytes) -> str | None:
         return "body is not valid JSON"
     if not isinstance(data, dict):
         return "body must be a JSON object"
-    if data.get("quantity", 1) != 1:
+    quantity = data.get("quantity", 1)
+    if type(quantity) is not int or quantity != 1:  # not true, not 1.0
         return "one unit per request: quantity must be 1"
     return None
 
@@ -51,7 +52,7 @@ async def buy_answer(sale_id: int, buyer_id: int) -> tuple[int, dict]:
         placed = await place_order(sale_id, buyer_id)
     except Refused as refused:
         return REFUSED[refused.reason], status_body(refused.reason.value)
-    except TryAgain:
+    except (TryAgain, RedisError):
         return 503, status_body(RETRY)
     return 201, {"status": RESERVED, "order_id": placed.order_id, "remaining": placed.remaining}
 
@@ -73,7 +74,8 @@ async def buy(scope, receive, send, raw_sale_id: str, authorization: bytes) -> N
     problem = parse_buy_body(body)
     if problem:
         return await send_json(send, 400, bad_request(problem))
-    if not raw_sale_id.isdigit():
+    sale_id = parse_id(raw_sale_id)
+    if sale_id is None:
         return await send_json(send, 404, status_body(Refusal.UNKNOWN_SALE.value))
-    http_status, answer = await buy_answer(int(raw_sale_id), buyer_id)
+    http_status, answer = await buy_answer(sale_id, buyer_id)
     return await send_json(send, http_status, answer)

@@ -2,11 +2,9 @@
 
 import uuid
 
-from django.views.decorators.http import require_GET
-
 from orders.api import buy_answer, parse_buy_body
 from orders.selectors import order_status
-from plumbing.http import bad_request, json_response, status_body
+from plumbing.http import bad_request, json_methods, json_response, method_not_allowed, status_body
 from sales.buyers import InvalidToken, buyer_from_authorization
 
 
@@ -15,7 +13,7 @@ async def buy_with_session(request, sale_id: int):
     by Django's middleware). Token buyers never get here: ``orders.api.buy``
     answers them before Django."""
     if request.method != "POST":
-        return json_response(405, bad_request("use POST"), headers={"Allow": "POST"})
+        return method_not_allowed("POST")
     user = await request.auser()
     if not user.is_authenticated:
         return json_response(401, status_body("unauthorized", "sign in or use a bearer token"))
@@ -32,7 +30,7 @@ def _buyer_id(request) -> int | None:
     return request.user.pk if request.user.is_authenticated else None
 
 
-@require_GET
+@json_methods("GET", "HEAD")
 def order_detail(request, order_id: str):
     """``GET /api/orders/<order_id>``: its buyer only (token or session)."""
     try:

@@ -6,9 +6,14 @@ send it with ``send_json`` (always ``Cache-Control: no-store``), Django views
 return ``json_response``.
 """
 
+import functools
+import inspect
+
 import orjson
 from django.http import JsonResponse
 
+RETRY = "retry"  # the status of every 503: nothing was decided, the same request may be sent again
+MAX_ID = 2**63 - 1  # the largest primary key of the database's BIGINT columns
 _JSON_HEADERS = [(b"content-type", b"application/json"), (b"cache-control", b"no-store")]
 
 
@@ -21,6 +26,43 @@ def status_body(status: str, detail: str | None = None) -> dict:
 
 def bad_request(detail: str) -> dict:
     return status_body("bad_request", detail)
+
+
+def parse_id(raw: str) -> int | None:
+    """A positive id written as plain ASCII digits within the database's range, else None.
+
+    Not ``str.isdigit()`` + ``int()`` alone: ``"²".isdigit()`` is true and ``int()``
+    refuses it, and ``int()`` refuses strings of 4,300 digits or more.
+    """
+    if not (0 < len(raw) <= 19 and raw.isascii() and raw.isdigit()):
+        return None
+    value = int(raw)
+    return value if 0 < value <= MAX_ID else None
+
+
+def json_methods(*methods: str):
+    """Like Django's ``require_http_methods``, but the 405 is the API's JSON with ``Allow``."""
+    allowed = ", ".join(methods)
+
+    def decorate(view):
+        async def check_async(request, *args, **kwargs):
+            if request.method not in methods:
+                return method_not_allowed(allowed)
+            return await view(request, *args, **kwargs)
+
+        def check(request, *args, **kwargs):
+            if request.method not in methods:
+                return method_not_allowed(allowed)
+            return view(request, *args, **kwargs)
+
+        wrapper = check_async if inspect.iscoroutinefunction(view) else check
+        return functools.wraps(view)(wrapper)
+
+    return decorate
+
+
+def method_not_allowed(allowed: str) -> JsonResponse:
+    return json_response(405, bad_request(f"use {allowed}"), headers={"Allow": allowed})
 
 
 def json_response(http_status: int, body: dict, headers: dict | None = None) -> JsonResponse:

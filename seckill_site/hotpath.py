@@ -29,6 +29,18 @@ def _has_session_cookie(scope) -> bool:
     return any(name == b"cookie" and wanted in value for name, value in scope["headers"])
 
 
+def _origin_form(scope) -> dict:
+    """A request for ``http://host/path`` (absolute-form, which HTTP/1.1 servers must accept;
+    some servers pass it through as the path) is a request for ``/path``."""
+    path = scope["path"]
+    scheme, sep, rest = path.partition("://")
+    if sep and scheme.lower() in ("http", "https"):
+        path = "/" + rest.partition("/")[2]
+    else:
+        path = "/" + path
+    return {**scope, "path": path, "raw_path": path.encode()}
+
+
 class HotPath:
     """Routes the two hot endpoints, hands every other request to ``django_app``."""
 
@@ -36,6 +48,8 @@ class HotPath:
         self.django_app = django_app
 
     async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and not scope["path"].startswith("/"):
+            scope = _origin_form(scope)
         if scope["type"] == "http" and scope["path"].startswith("/api/sales/"):
             path = scope["path"]
             match = BUY_PATH.match(path)

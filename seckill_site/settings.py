@@ -50,6 +50,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "seckill_site.middleware.ApiErrors",
 ]
 
 ROOT_URLCONF = "seckill_site.urls"
@@ -142,7 +143,7 @@ BUY_RATE_LIMIT = env_int("BUY_RATE_LIMIT", 5)
 BUYER_TOKEN_MAX_AGE = env_int("BUYER_TOKEN_MAX_AGE", 24 * 3600)
 # Websocket frames a second one sale's stock updates may cost (viewers x updates/s);
 # a sale with more viewers gets updates less often than every 0.1 s.
-LIVE_PUSH_BUDGET = env_int("LIVE_PUSH_BUDGET", 4000)
+LIVE_PUSH_BUDGET = env_int("LIVE_PUSH_BUDGET", 8000)
 # Milliseconds a web process answers "sold out" from its own flag before asking Redis again:
 # the longest a unit that comes back may wait for a buyer (0 = always ask Redis).
 SOLD_OUT_RECHECK_MS = env_int("SOLD_OUT_RECHECK_MS", 100)

@@ -11,7 +11,10 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from conftest import OrderConsumerProcess, run_manage
+from loadtest.client import RESERVED, LoadPlan, Recording
+from loadtest.processes import merge, split
 from loadtest.scenarios import SCENARIOS, build_config
+from loadtest.stats import generator_health
 from orders.models import Order
 from orders.tests.groups import fresh_group
 
@@ -65,6 +68,64 @@ def test_small_run_sells_exactly_the_stock_and_verifies(live_site, consumer, tmp
     html = report.read_text()
     assert html.count("<svg") == 5 and "VERIFICATION FAILED" not in html
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//|@import|<script""", html)  # nothing fetched
+
+
+@pytest.mark.slow
+def test_a_run_spread_over_generator_processes_sends_every_request_and_verifies(live_site, consumer, tmp_path):
+    result, out = loadtest(
+        live_site,
+        tmp_path,
+        "--stock",
+        "40",
+        "--buyers",
+        "301",
+        "--attempts",
+        "2",
+        "--processes",
+        "3",
+        "--concurrency",
+        "12",
+        "--ramp",
+        "0.5",
+    )
+    summary, verification = result["summary"], result["verification"]
+    assert verification["passed"], verification
+    assert "over 3 processes" in out and "each of its 3 processes used" in out
+    assert summary["requests"] == 602 and sum(summary["counts"].values()) == 602
+    assert summary["counts"]["reserved"] == 40
+    assert result["generator"]["connections"] == 12 and result["generator"]["processes"] == 3
+    reserved_buyers = {buyer for _, buyer in result["answers"]["reserved"]}
+    assert len(reserved_buyers) == 40  # each buyer in one process only: nobody won twice
+
+
+def test_split_keeps_every_buyer_once_on_the_single_process_schedule():
+    buyers = [(b, f"t{b}") for b in range(10)]
+    plan = LoadPlan(
+        url="http://x", sale_id=1, buyers=buyers, attempts=1, concurrency=5, ramp=1.0, timeout=1, start_epoch=0
+    )
+    parts = split(plan, 3)
+    assert [p.concurrency for p in parts] == [2, 2, 1]
+    assert sorted(b for p in parts for b in p.buyers) == buyers
+    # buyer i of part k is buyer offset + i * stride of the whole plan, due at that index * ramp / total
+    for p in parts:
+        assert all(p.buyers[i] == buyers[p.offset + i * p.stride] for i in range(len(p.buyers)))
+        assert p.total == 10
+    again = split(parts[1], 2)  # a split of a split still indexes the whole plan
+    assert [b for p in again for b in p.buyers] == [buyers[1], buyers[7], buyers[4]]
+    assert all(p.buyers[i] == buyers[p.offset + i * p.stride] for p in again for i in range(len(p.buyers)))
+
+
+def test_merged_recordings_count_every_request_and_report_per_process_cpu():
+    a, b = Recording(t0_epoch=5.0), Recording(t0_epoch=5.0)
+    for rec, n, cpu in ((a, 3, 1.0), (b, 2, 0.6)):
+        rec.sent.extend([0.1] * n)
+        rec.latency.extend([0.01] * n)
+        rec.category.extend([RESERVED] * n)
+        rec.cpu_seconds, rec.wall_seconds, rec.connections = cpu, 2.0, 4
+    merged = merge([a, b])
+    assert len(merged.category) == len(merged.latency) == len(merged.sent) == 5
+    assert merged.connections == 8 and merged.processes == 2
+    assert generator_health(merged).cpu_ratio == pytest.approx(1.6 / (2.0 * 2))
 
 
 @pytest.mark.slow

@@ -97,6 +97,18 @@ BAD_INPUT = [
         401,
         "unauthorized",
     ),
+    ("quantity true", "POST", "/api/sales/{sale}/buy", lambda b: bearer(b), b'{"quantity": true}', 400, "bad_request"),
+    ("quantity 1.0", "POST", "/api/sales/{sale}/buy", lambda b: bearer(b), b'{"quantity": 1.0}', 400, "bad_request"),
+    ("superscript sale id", "POST", "/api/sales/%C2%B2/buy", lambda b: bearer(b), b"", 404, "not_found"),
+    ("superscript sale id GET", "GET", "/api/sales/%C2%B2", lambda b: {}, b"", 404, "not_found"),
+    ("5,000-digit sale id", "POST", "/api/sales/" + "9" * 5000 + "/buy", lambda b: bearer(b), b"", 404, "not_found"),
+    ("sale id past BIGINT", "GET", "/api/sales/9223372036854775808", lambda b: {}, b"", 404, "not_found"),
+    ("the API root", "GET", "/api/", lambda b: {}, b"", 404, "not_found"),
+    ("orders without id", "GET", "/api/orders/", lambda b: bearer(b), b"", 404, "not_found"),
+    ("slash as sale id", "POST", "/api/sales/%2F/buy", lambda b: bearer(b), b"", 404, "not_found"),
+    ("OPTIONS on an order", "OPTIONS", "/api/orders/" + "0" * 32, lambda b: bearer(b), b"", 405, "bad_request"),
+    ("TRACE on an order", "TRACE", "/api/orders/" + "0" * 32, lambda b: bearer(b), b"", 405, "bad_request"),
+    ("session buy, bad id", "POST", "/api/sales/x/buy", lambda b: {"Cookie": "sessionid=nope"}, b"", 404, "not_found"),
     (
         "huge body",
         "POST",
@@ -151,6 +163,7 @@ def test_buy_reserves_then_limit_and_sale_detail(live_site, open_sale, buyer):
     assert (second.status_code, second.json()) == (409, {"status": "limit_reached"})
     detail = httpx.get(url).json()
     assert detail == {
+        "status": "ok",
         "id": open_sale.pk,
         "title": open_sale.title,
         "price": "19.99",

@@ -10,8 +10,9 @@ layer.
 from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocketConsumer
 
+from plumbing.http import parse_id
 from sales.buyers import InvalidToken, buyer_from_token
 from sales.live import messages, presence
 from sales.live.audience import local_audience
@@ -27,13 +28,13 @@ class SaleConsumer(AsyncJsonWebsocketConsumer):
         self.watching = None
         self.counted_sale = None
         self.counted_buyer = None
-        sale_id = self.scope["url_route"]["kwargs"]["sale_id"]
+        sale_id = parse_id(self.scope["url_route"]["kwargs"]["sale_id"])
         buyer_id, bad_token = self._buyer()
         await self.accept()
         if bad_token:
             await self.close(code=CLOSE_BAD_TOKEN)
             return
-        snapshot = await sale_public(sale_id)
+        snapshot = await sale_public(sale_id) if sale_id is not None else None
         if snapshot is None:
             await self.close(code=CLOSE_UNKNOWN_SALE)
             return
@@ -87,3 +88,11 @@ class SaleConsumer(AsyncJsonWebsocketConsumer):
 
     async def live_message(self, event):
         await self.send_frame(event["text"])
+
+
+class NoSuchPath(AsyncWebsocketConsumer):
+    """Any other websocket path: accepted, then closed with the unknown-sale code."""
+
+    async def connect(self):
+        await self.accept()
+        await self.close(code=CLOSE_UNKNOWN_SALE)

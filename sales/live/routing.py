@@ -1,5 +1,11 @@
-from django.urls import path
+"""The websocket routes. A sale id is 1 to 19 ASCII digits (``plumbing.http.parse_id``
+checks its range); any other path is accepted and closed with 4404, never a 500."""
 
-from sales.live.consumers import SaleConsumer
+from django.urls import re_path
 
-websocket_urlpatterns = [path("ws/sales/<int:sale_id>/", SaleConsumer.as_asgi())]
+from sales.live.consumers import NoSuchPath, SaleConsumer
+
+websocket_urlpatterns = [
+    re_path(r"^ws/sales/(?P<sale_id>[0-9]{1,19})/$", SaleConsumer.as_asgi()),
+    re_path(r"", NoSuchPath.as_asgi()),
+]

@@ -10,12 +10,14 @@ out, ended) is always sent. The buy
 hot path does no extra work at all.
 
 Paced to the audience: every update is one websocket frame per viewer, and
-a web process can send only so many frames a second (measured with
-``bench/fanout.py``: two daphne processes on 2 cores fall behind at about
-8,000/s). So a sale with many viewers gets updates less often: its interval
-is ``max(interval, viewers / LIVE_PUSH_BUDGET)`` — 0.1 s up to 400 viewers
-with the default budget of 4,000 frames a second, 1.25 s for 5,000 viewers —
-which keeps the delay bounded instead of letting a backlog grow.
+a web process can send only so many frames a second. So a sale with many viewers
+gets updates less often: its interval is ``max(interval, viewers / LIVE_PUSH_BUDGET)``
+— 0.1 s up to 800 viewers with the default budget of 8,000 frames a second, 1.25 s
+for 10,000 viewers. (Measured with ``bench/fanout.py`` under granian with 2 workers:
+8,000 gave 1,000 and 3,000 viewers p99 delays of 121 and 281 ms against 244 and
+545 ms at 4,000, and 10,000 viewers about the same at both, ~2 s; each web process
+also keeps only the newest update per sale, ``sales.live.audience``, so a budget
+set too high costs fresher updates, not a backlog.)
 
 Published once for the whole site: a Redis lock elects one ticker; further
 copies wait as hot standbys and take over within ``LOCK_TTL`` if it dies.

@@ -100,6 +100,7 @@ _SETTING_OPTIONS = (
     ("--buyers", int, "Distinct buyers, created in bulk with tokens"),
     ("--ramp", float, "Seconds over which the buyers' first requests are spread evenly; 0 = all at once"),
     ("--concurrency", int, "Open connections, i.e. requests in flight"),
+    ("--processes", int, "Generator processes to spread the buyers and connections over, when one is saturated"),
     ("--attempts", int, "Requests per buyer, one after the other, to exercise the per-buyer and rate limits"),
     ("--timeout", float, "Seconds one request may take"),
     ("--drain-timeout", float, "Seconds to wait for consume_orders to write every reserved order"),
