@@ -51,7 +51,10 @@ async def buy_answer(sale_id: int, buyer_id: int) -> tuple[int, dict]:
     try:
         placed = await place_order(sale_id, buyer_id)
     except Refused as refused:
-        return REFUSED[refused.reason], status_body(refused.reason.value)
+        body = status_body(refused.reason.value)
+        if refused.order_ids:
+            body["order_ids"] = list(refused.order_ids)
+        return REFUSED[refused.reason], body
     except (TryAgain, RedisError):
         return 503, status_body(RETRY)
     return 201, {"status": RESERVED, "order_id": placed.order_id, "remaining": placed.remaining}

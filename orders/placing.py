@@ -12,6 +12,7 @@ buyer is asked to try again.
 import asyncio
 import logging
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -87,11 +88,22 @@ def _in_background(coroutine) -> None:
 
 async def _place(sale_id: int, buyer_id: int) -> PlacedOrder:
     order_id = str(uuid.uuid4())
+    asked_at = time.monotonic()
     try:
         hold = await inventory.reserve(sale_id, buyer_id, order_id, rate_limit=settings.BUY_RATE_LIMIT)
     except asyncio.CancelledError:
         _in_background(inventory.release(sale_id, buyer_id, order_id))
         raise
+    except RedisError:
+        # The script may have run and its reply been lost: give back what it may have taken
+        # (nothing happens if it took nothing); if that fails too, the sweep of
+        # orders.abandoned will, since no event is produced for this order.
+        _in_background(_give_back_quietly(sale_id, buyer_id, order_id))
+        raise
+    if time.monotonic() - asked_at > settings.BUY_PRODUCE_WITHIN:
+        # Too late to produce: orders.abandoned counts on no event being produced later than this.
+        await inventory.release(sale_id, buyer_id, order_id)
+        raise TryAgain
     event = events.encode(order_id, sale_id, buyer_id, hold.price, datetime.now(UTC))
     indexed = asyncio.ensure_future(inventory.remember_holder(order_id, sale_id, buyer_id))
     ack = order_producer().send(settings.ORDERS_TOPIC, order_id.encode(), event)
@@ -112,6 +124,13 @@ async def _place(sale_id: int, buyer_id: int) -> PlacedOrder:
         raise
     await _indexed(indexed, order_id)
     return PlacedOrder(order_id, hold.remaining)
+
+
+async def _give_back_quietly(sale_id: int, buyer_id: int, order_id: str) -> None:
+    try:
+        await inventory.release(sale_id, buyer_id, order_id)
+    except RedisError:
+        log.warning("order %s: not given back after a Redis error; the abandoned-hold sweep will", order_id)
 
 
 async def _give_back(indexed: asyncio.Future, sale_id: int, buyer_id: int, order_id: str) -> bool:

@@ -201,6 +201,9 @@ class PipelinedRedis:
         command = ("SET", key, value, "EX", ex) if ex else ("SET", key, value)
         return await self.execute(*command, retry=True)
 
+    async def hexists(self, key, field) -> bool:
+        return await self.execute("HEXISTS", key, field, retry=True) == 1
+
     async def delete(self, *keys):
         return await self.execute("DEL", *keys, retry=True)
 

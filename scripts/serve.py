@@ -84,6 +84,7 @@ def main() -> int:
         launches = [(servers.command(args.server, fd=fd, access_log=args.access_log), (fd,))] * args.web_processes
     launches += [([sys.executable, "manage.py", "consume_orders"], ())] * args.consumers
     launches += [([sys.executable, "manage.py", "publish_stock"], ())]
+    launches += [([sys.executable, "manage.py", "release_abandoned"], ())]
 
     stopping = False
     crashed = False

@@ -137,6 +137,14 @@ ORDERS_CONSUMER_GROUP = env_str("ORDERS_CONSUMER_GROUP", "seckill-orders")
 # How long a buyer waits for the broker to acknowledge an order event before
 # the reservation is given back and the answer is 503 retry.
 BUY_ACK_TIMEOUT = env_float("BUY_ACK_TIMEOUT", 5.0)
+# A web process hands a reservation to its producer within this many seconds of the
+# reservation, or gives it back: with BUY_ACK_TIMEOUT, it bounds when an order event
+# can reach the broker (README, "No abandoned hold").
+BUY_PRODUCE_WITHIN = env_float("BUY_PRODUCE_WITHIN", 1.0)
+# Added to that bound for clocks and a broker still writing a request in flight.
+HOLD_SLACK = env_float("HOLD_SLACK", 4.0)
+# Seconds between two sweeps for abandoned holds (manage.py release_abandoned).
+HOLD_SWEEP_INTERVAL = env_float("HOLD_SWEEP_INTERVAL", 2.0)
 # Buy requests one buyer may send per second to one sale; 0 disables the limit.
 BUY_RATE_LIMIT = env_int("BUY_RATE_LIMIT", 5)
 # Lifetime of a buyer's bearer token, in seconds.

@@ -160,7 +160,7 @@ def test_buy_reserves_then_limit_and_sale_detail(live_site, open_sale, buyer):
     assert body["status"] == "reserved" and body["remaining"] == 4
     assert sync_redis().hget(keys.orders(open_sale.pk), body["order_id"]) == str(buyer.pk).encode()
     second = httpx.post(url + "/buy", headers=bearer(buyer.pk))
-    assert (second.status_code, second.json()) == (409, {"status": "limit_reached"})
+    assert (second.status_code, second.json()) == (409, {"status": "limit_reached", "order_ids": [body["order_id"]]})
     detail = httpx.get(url).json()
     assert detail == {
         "status": "ok",

@@ -13,10 +13,13 @@ from sales.inventory.reservations import (
     Released,
     confirm,
     holder_of,
+    redis_time_ms,
     release,
+    release_stale,
     remember_holder,
     reserve,
     reserve_many,
+    stale_holds,
 )
 from sales.inventory.stock import (
     Offer,
@@ -43,11 +46,14 @@ __all__ = [
     "holder_of",
     "load",
     "offer",
+    "redis_time_ms",
     "release",
+    "release_stale",
     "remaining",
     "remaining_now",
     "remember_holder",
     "reserve",
     "reserve_many",
+    "stale_holds",
     "total_and_left",
 ]

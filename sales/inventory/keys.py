@@ -7,10 +7,13 @@ one Redis Cluster shard and its Lua scripts can touch all of them atomically.
 
 - ``meta``      hash: total, starts_at, ends_at (epoch ms), limit, price, title
 - ``stock``     integer: units left
-- ``buyers``    hash: buyer id -> units held by that buyer
+- ``buyers``    hash: buyer id -> the order ids that buyer holds (reserved or
+  confirmed), space-separated
 - ``orders``    hash: order id -> buyer id, every reservation still held
 - ``confirmed`` set: order ids the order consumer has accepted (no longer
   revocable)
+- ``since``     sorted set: order id -> when it was reserved (Redis time, ms), for
+  every reservation neither confirmed nor released: where abandoned holds are found
 - ``rate:<buyer>:<second>`` counter for the per-buyer rate limit
 
 ``order_index`` (the holder index) is outside the sale's slot on purpose: it
@@ -39,6 +42,10 @@ def confirmed(sale_id: int) -> str:
     return f"{{sale:{sale_id}}}:confirmed"
 
 
+def since(sale_id: int) -> str:
+    return f"{{sale:{sale_id}}}:since"
+
+
 def rate(sale_id: int, buyer_id: int, second: int) -> str:
     return f"{{sale:{sale_id}}}:rate:{buyer_id}:{second}"
 
@@ -49,4 +56,4 @@ def order_index(order_id: str) -> str:
 
 def all_of_sale(sale_id: int) -> list[str]:
     """The keys to delete when a sale is removed (rate counters expire alone)."""
-    return [meta(sale_id), stock(sale_id), buyers(sale_id), orders(sale_id), confirmed(sale_id)]
+    return [meta(sale_id), stock(sale_id), buyers(sale_id), orders(sale_id), confirmed(sale_id), since(sale_id)]

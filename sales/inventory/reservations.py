@@ -62,11 +62,15 @@ _REFUSALS = {
 
 
 class Refused(Exception):
-    """No unit was taken: ``reason`` says why. Nothing in Redis changed but the rate counter."""
+    """No unit was taken: ``reason`` says why. Nothing in Redis changed but the rate counter.
 
-    def __init__(self, reason: Refusal):
+    ``order_ids``: with ``LIMIT_REACHED``, the orders the buyer holds in the sale.
+    """
+
+    def __init__(self, reason: Refusal, order_ids: tuple[str, ...] = ()):
         super().__init__(reason.value)
         self.reason = reason
+        self.order_ids = order_ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,14 +107,18 @@ async def reserve(sale_id: int, buyer_id: int, order_id: str, *, rate_limit: int
     ``rate_limit``: buy requests the buyer may make to this sale per second (0 = off).
     Never retried on a lost connection: a reservation must not be made twice.
     """
-    if flagged_sold_out(sale_id):
+    # On the flag's word only for a buyer who holds nothing here: one who holds their
+    # limit must hear limit_reached with the orders (the script checks that first).
+    if flagged_sold_out(sale_id) and not await pipelined_redis().hexists(keys.buyers(sale_id), buyer_id):
         raise Refused(Refusal.SOLD_OUT)
-    code, remaining, *price = await hot_scripts().purchase(sale_id, buyer_id, order_id, rate_limit, int(time.time()))
+    code, remaining, *extra = await hot_scripts().purchase(sale_id, buyer_id, order_id, rate_limit, int(time.time()))
     if code != 1:
         if code == -1:
             _sold_out_until[sale_id] = _monotonic() + settings.SOLD_OUT_RECHECK_MS / 1000
+        if code == -2:
+            raise Refused(Refusal.LIMIT_REACHED, tuple(extra[0].decode().split()))
         raise Refused(_REFUSALS[code])
-    return Hold(order_id, int(remaining), price[0].decode())
+    return Hold(order_id, int(remaining), extra[0].decode())
 
 
 def reserve_many(sale_id: int, holds: list[tuple[int, str]]) -> list[Hold | Refusal]:
@@ -122,8 +130,8 @@ def reserve_many(sale_id: int, holds: list[tuple[int, str]]) -> list[Hold | Refu
     for buyer_id, order_id in holds:
         scripts.purchase(sale_id, buyer_id, order_id, 0, second, client=pipe)
     answers = []
-    for (_, order_id), (code, remaining, *price) in zip(holds, pipe.execute(), strict=True):
-        answers.append(Hold(order_id, int(remaining), price[0].decode()) if code == 1 else _REFUSALS[code])
+    for (_, order_id), (code, remaining, *extra) in zip(holds, pipe.execute(), strict=True):
+        answers.append(Hold(order_id, int(remaining), extra[0].decode()) if code == 1 else _REFUSALS[code])
     return answers
 
 
@@ -176,3 +184,33 @@ def confirm(holds: Iterable[tuple[int, str]]) -> dict[tuple[int, str], bool]:
         for (sale_id, order_ids), oks in zip(by_sale.items(), answers, strict=True)
         for order_id, ok in zip(order_ids, oks, strict=True)
     }
+
+
+def redis_time_ms() -> int:
+    """Redis's clock, in ms: the clock of every reservation's ``since``."""
+    seconds, micros = sync_redis().time()
+    return seconds * 1000 + micros // 1000
+
+
+def stale_holds(sale_id: int, held_before_ms: int) -> list[tuple[str, int]]:
+    """(order id, buyer id) of the reservations neither confirmed nor released, made before ``held_before_ms``."""
+    r = sync_redis()
+    order_ids = [o.decode() for o in r.zrangebyscore(keys.since(sale_id), "-inf", f"({held_before_ms}")]
+    if not order_ids:
+        return []
+    buyers = r.hmget(keys.orders(sale_id), order_ids)
+    return [(order_id, int(buyer)) for order_id, buyer in zip(order_ids, buyers, strict=True) if buyer is not None]
+
+
+def release_stale(sale_id: int, holds: list[tuple[str, int]], held_before_ms: int) -> list[str]:
+    """Give back each of ``holds`` still held, unconfirmed and older than ``held_before_ms``
+    (a hold made again since is kept); returns the order ids given back."""
+    if not holds:
+        return []
+    scripts, pipe = sync_scripts(), sync_redis().pipeline(transaction=False)
+    for order_id, buyer_id in holds:
+        scripts.release(sale_id, buyer_id, order_id, held_before_ms, client=pipe)
+    given_back = [order_id for (order_id, _), code in zip(holds, pipe.execute(), strict=True) if code == 1]
+    if given_back:
+        sync_redis().delete(*(keys.order_index(o) for o in given_back))
+    return given_back

@@ -38,28 +38,33 @@ class ScriptSet:
                 keys.buyers(sale_id),
                 keys.orders(sale_id),
                 keys.rate(sale_id, buyer_id, second),
+                keys.since(sale_id),
             ],
             args=[buyer_id, order_id, rate_limit],
             client=client,
         )
 
-    def release(self, sale_id: int, buyer_id: int, order_id: str, **options):
-        """``options`` go to the client's script call (``retry=True`` on the hot path's client:
-        the script is idempotent, a second run answers -1)."""
+    def release(self, sale_id: int, buyer_id: int, order_id: str, held_before_ms: int | None = None, **options):
+        """``held_before_ms``: release only a hold older than that (2 = kept). ``options`` go to the
+        client's script call (``retry=True`` on the hot path's client: the script is idempotent, a
+        second run answers -1)."""
         return self._release(
             keys=[
                 keys.stock(sale_id),
                 keys.buyers(sale_id),
                 keys.orders(sale_id),
                 keys.confirmed(sale_id),
+                keys.since(sale_id),
             ],
-            args=[buyer_id, order_id],
+            args=[buyer_id, order_id] if held_before_ms is None else [buyer_id, order_id, held_before_ms],
             **options,
         )
 
     def confirm(self, sale_id: int, order_ids: list[str], client=None) -> list[int]:
         """1 (confirmed) or 0 (released) per order id; ``client`` may be a pipeline."""
-        return self._confirm(keys=[keys.orders(sale_id), keys.confirmed(sale_id)], args=order_ids, client=client)
+        return self._confirm(
+            keys=[keys.orders(sale_id), keys.confirmed(sale_id), keys.since(sale_id)], args=order_ids, client=client
+        )
 
     def load_stock(self, sale_id: int, *, total, starts_ms, ends_ms, limit, price, sold, title):
         return self._load_stock(

@@ -71,7 +71,7 @@ def total_and_left(sale_id: int) -> tuple[int, int] | None:
 
 def held_by_buyer(sale_id: int) -> dict[int, int]:
     """Buyer id -> units that buyer holds (reserved or confirmed)."""
-    return {int(buyer): int(units) for buyer, units in sync_redis().hgetall(keys.buyers(sale_id)).items()}
+    return {int(buyer): len(held.split()) for buyer, held in sync_redis().hgetall(keys.buyers(sale_id)).items()}
 
 
 async def offer(sale_id: int) -> Offer | None:

@@ -29,7 +29,7 @@ def test_purchase_takes_one_unit_and_records_buyer_and_order():
     r = sync_redis()
     assert (code, remaining) == (1, 2)
     assert int(r.get(keys.stock(sale.pk))) == 2
-    assert r.hget(keys.buyers(sale.pk), "7") == b"1"
+    assert r.hget(keys.buyers(sale.pk), "7") == order_id.encode()  # the buyer's holds
     assert r.hget(keys.orders(sale.pk), order_id) == b"7"
 
 
@@ -42,6 +42,20 @@ def test_never_more_than_stock_nor_limit():
     assert purchase(sale2, 1)[0] == 1
     assert purchase(sale2, 1)[0] == -2  # limit reached
     assert int(sync_redis().get(keys.stock(sale2.pk))) == 4
+
+
+def test_a_buyer_at_the_limit_hears_limit_reached_with_the_orders_even_when_sold_out():
+    """A retried buy whose first request won: the buyer holds the unit, the sale is sold out."""
+    sale = SaleFactory(total_stock=2, limit_per_buyer=2)
+    _, _, first = purchase(sale, 1)
+    _, _, second = purchase(sale, 1)
+    code, remaining, held = sync_scripts().purchase(sale.pk, 1, str(uuid.uuid4()), 0, int(time.time()))
+    assert (code, remaining, held.decode().split()) == (-2, 0, [first, second])
+    assert purchase(sale, 2)[:2] == (-1, 0)  # sold out for anyone holding nothing
+    assert sync_scripts().release(sale.pk, 1, first) == 1
+    assert sync_redis().hget(keys.buyers(sale.pk), "1") == second.encode()
+    assert sync_scripts().release(sale.pk, 1, second) == 1
+    assert sync_redis().hget(keys.buyers(sale.pk), "1") is None
 
 
 @pytest.mark.parametrize(
@@ -136,3 +150,14 @@ def test_stock_survives_a_lost_redis_by_counting_database_orders():
     OrderFactory(sale=sale)
     sync_redis().delete(*keys.all_of_sale(sale.pk))
     assert save_sale(sale) == 4
+
+
+def test_a_release_for_holds_older_than_a_moment_keeps_a_newer_hold():
+    sale = SaleFactory(total_stock=1)
+    _, _, order_id = purchase(sale, 1)
+    since = int(sync_redis().zscore(keys.since(sale.pk), order_id))
+    assert sync_scripts().release(sale.pk, 1, order_id, since) == 2  # not older than `since`: kept
+    assert int(sync_redis().get(keys.stock(sale.pk))) == 0
+    assert sync_scripts().release(sale.pk, 1, order_id, since + 1) == 1
+    assert sync_redis().zscore(keys.since(sale.pk), order_id) is None
+    assert int(sync_redis().get(keys.stock(sale.pk))) == 1

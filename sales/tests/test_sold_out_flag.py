@@ -119,6 +119,23 @@ def test_more_stock_in_admin_can_be_won_within_the_bound(clock, settings):
     asyncio.run(scenario())
 
 
+def test_a_buyer_who_holds_a_unit_is_not_told_sold_out_by_the_flag(clock, settings):
+    settings.SOLD_OUT_RECHECK_MS = 100
+    sale = SaleFactory(total_stock=1, limit_per_buyer=1)
+
+    async def scenario():
+        hold = await attempt(sale.pk, 1)
+        assert await attempt(sale.pk, 2) is inventory.Refusal.SOLD_OUT  # the flag is set
+        try:
+            await inventory.reserve(sale.pk, 1, str(uuid.uuid4()), rate_limit=0)  # the winner retries
+        except inventory.Refused as refused:
+            assert (refused.reason, refused.order_ids) == (inventory.Refusal.LIMIT_REACHED, (hold.order_id,))
+        else:
+            raise AssertionError("a second unit for the winner")
+
+    asyncio.run(scenario())
+
+
 def test_the_flag_is_per_sale(clock, settings):
     settings.SOLD_OUT_RECHECK_MS = 100
     empty, full = SaleFactory(total_stock=0), SaleFactory(total_stock=1)

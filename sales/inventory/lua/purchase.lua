@@ -1,8 +1,11 @@
 -- Decide one buy click atomically.
--- KEYS: meta, stock, buyers, orders, rate
+-- KEYS: meta, stock, buyers, orders, rate, since
 -- ARGV: buyer_id, order_id, rate_limit (0 = off)
 -- Returns {code, remaining, price}: 1 reserved, -1 sold_out, -2 limit_reached,
--- -3 not_started, -4 ended, -5 unknown sale, -6 rate_limited.
+-- -3 not_started, -4 ended, -5 unknown sale, -6 rate_limited. limit_reached
+-- returns {-2, remaining, held}: held is the buyer's order ids, space-separated.
+-- The buyer's own holds are checked before the stock: a buyer who holds their limit
+-- (a retry whose first request won) hears limit_reached with the orders, never sold_out.
 -- Every rejection leaves stock, buyers and orders untouched.
 local meta = redis.call('HMGET', KEYS[1], 'starts_at', 'ends_at', 'limit', 'price')
 if not meta[1] then
@@ -26,15 +29,22 @@ end
 if now >= tonumber(meta[2]) then
   return {-4, tonumber(redis.call('GET', KEYS[2]) or '0')}
 end
+local held = redis.call('HGET', KEYS[3], ARGV[1])
+if held then
+  local count = 0
+  for _ in string.gmatch(held, '%S+') do
+    count = count + 1
+  end
+  if count >= tonumber(meta[3]) then
+    return {-2, tonumber(redis.call('GET', KEYS[2]) or '0'), held}
+  end
+end
 local left = tonumber(redis.call('GET', KEYS[2]) or '0')
 if left <= 0 then
   return {-1, 0}
 end
-local held = tonumber(redis.call('HGET', KEYS[3], ARGV[1]) or '0')
-if held >= tonumber(meta[3]) then
-  return {-2, left}
-end
 local remaining = redis.call('DECR', KEYS[2])
-redis.call('HINCRBY', KEYS[3], ARGV[1], 1)
+redis.call('HSET', KEYS[3], ARGV[1], held and (held .. ' ' .. ARGV[2]) or ARGV[2])
 redis.call('HSET', KEYS[4], ARGV[2], ARGV[1])
+redis.call('ZADD', KEYS[6], now, ARGV[2])
 return {1, remaining, meta[4]}
