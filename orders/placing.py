@@ -91,6 +91,10 @@ async def _place(sale_id: int, buyer_id: int) -> PlacedOrder:
     asked_at = time.monotonic()
     try:
         hold = await inventory.reserve(sale_id, buyer_id, order_id, rate_limit=settings.BUY_RATE_LIMIT)
+    except inventory.Refused as refused:
+        if refused.unconfirmed:
+            await _hand_off_again(refused, sale_id, buyer_id, asked_at)
+        raise
     except asyncio.CancelledError:
         _in_background(inventory.release(sale_id, buyer_id, order_id))
         raise
@@ -124,6 +128,28 @@ async def _place(sale_id: int, buyer_id: int) -> PlacedOrder:
         raise
     await _indexed(indexed, order_id)
     return PlacedOrder(order_id, hold.remaining)
+
+
+async def _hand_off_again(refused: inventory.Refused, sale_id: int, buyer_id: int, asked_at: float) -> None:
+    """The buyer holds orders the consumer has not confirmed: the buy that made them may
+    have died before producing their events (a retry after a lost answer), so produce them
+    again and wait for the acks. A duplicate is harmless: rows are keyed by order id. Their
+    reservation time was renewed by the script; past ``BUY_PRODUCE_WITHIN`` nothing is sent,
+    and the abandoned-hold sweep takes what no event will come for."""
+    if time.monotonic() - asked_at > settings.BUY_PRODUCE_WITHIN:
+        return
+    now = datetime.now(UTC)
+    producer = order_producer()
+    acks = [
+        producer.send(
+            settings.ORDERS_TOPIC, order_id.encode(), events.encode(order_id, sale_id, buyer_id, refused.price, now)
+        )
+        for order_id in refused.unconfirmed
+    ]
+    try:
+        await asyncio.wait_for(asyncio.gather(*acks), settings.BUY_ACK_TIMEOUT + _ACK_GRACE)
+    except (DeliveryFailed, TimeoutError):
+        log.warning("buyer %s: the events of %s were not acknowledged again", buyer_id, refused.unconfirmed)
 
 
 async def _give_back_quietly(sale_id: int, buyer_id: int, order_id: str) -> None:

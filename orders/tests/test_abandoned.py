@@ -4,6 +4,7 @@ A hold made by ``reserve_many`` and never produced is what a web process leaves 
 it dies between its purchase script and its producer.
 """
 
+import asyncio
 import time
 import uuid
 from datetime import UTC, datetime
@@ -12,9 +13,10 @@ import pytest
 from confluent_kafka import Producer
 from django.conf import settings
 
-from conftest import run_manage
-from orders import events
+from conftest import drain_orders, run_manage
+from orders import events, placing
 from orders.abandoned import AbandonedHolds, Sweep, bound_ms
+from orders.api import buy_answer
 from orders.models import Order
 from orders.tests.groups import fresh_group
 from plumbing.kafka.config import producer_config
@@ -97,3 +99,30 @@ def test_the_command_gives_back_an_abandoned_hold_and_says_so():
     assert done.returncode == 0, done.stderr
     assert "gave back 1 abandoned hold(s)" in done.stdout
     assert inventory.remaining([sale.pk])[sale.pk] == 1
+
+
+def test_the_buyer_of_an_abandoned_hold_who_tries_again_is_told_the_order_and_it_is_written(settings):
+    """The buy died after its script (the buyer never got an answer) and the buyer clicks
+    again on another process: 409 limit_reached with that order, whose event the retry
+    produces, so the consumer writes it and the sweep leaves it alone."""
+    settings.BUY_PRODUCE_WITHIN, settings.BUY_ACK_TIMEOUT, settings.HOLD_SLACK = 0.5, 3.0, 0.3
+    placing.close_producer()  # a producer with this test's delivery timeout
+    sale = SaleFactory(total_stock=2, limit_per_buyer=1)
+    buyer = BuyerFactory()
+    group, _ = fresh_group()
+    order_id = str(uuid.uuid4())
+    inventory.reserve_many(sale.pk, [(buyer.pk, order_id)])
+
+    http_status, body = asyncio.run(buy_answer(sale.pk, buyer.pk))
+    assert (http_status, body) == (409, {"status": "limit_reached", "order_ids": [order_id]})
+    drain_orders(group, sale.pk, expected=1)
+    assert [str(o) for o in Order.objects.values_list("order_id", flat=True)] == [order_id]
+
+    time.sleep(bound_ms() / 1000 + 0.1)
+    offsets = GroupOffsets(settings.ORDERS_TOPIC, group, client_id="test-abandoned")
+    try:
+        assert AbandonedHolds(offsets).sweep() == Sweep()  # confirmed: not a hold any more
+    finally:
+        offsets.close()
+    assert inventory.remaining([sale.pk])[sale.pk] == 1
+    placing.close_producer()

@@ -64,13 +64,19 @@ _REFUSALS = {
 class Refused(Exception):
     """No unit was taken: ``reason`` says why. Nothing in Redis changed but the rate counter.
 
-    ``order_ids``: with ``LIMIT_REACHED``, the orders the buyer holds in the sale.
+    With ``LIMIT_REACHED``: ``order_ids``, the orders the buyer holds in the sale;
+    ``unconfirmed``, those the order consumer has not confirmed yet, whose reservation
+    time was just renewed so that their events may be produced again (at ``price``).
     """
 
-    def __init__(self, reason: Refusal, order_ids: tuple[str, ...] = ()):
+    def __init__(
+        self, reason: Refusal, order_ids: tuple[str, ...] = (), unconfirmed: tuple[str, ...] = (), price: str = ""
+    ):
         super().__init__(reason.value)
         self.reason = reason
         self.order_ids = order_ids
+        self.unconfirmed = unconfirmed
+        self.price = price
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +122,8 @@ async def reserve(sale_id: int, buyer_id: int, order_id: str, *, rate_limit: int
         if code == -1:
             _sold_out_until[sale_id] = _monotonic() + settings.SOLD_OUT_RECHECK_MS / 1000
         if code == -2:
-            raise Refused(Refusal.LIMIT_REACHED, tuple(extra[0].decode().split()))
+            held, unconfirmed, price = (part.decode() for part in extra)
+            raise Refused(Refusal.LIMIT_REACHED, tuple(held.split()), tuple(unconfirmed.split()), price)
         raise Refused(_REFUSALS[code])
     return Hold(order_id, int(remaining), extra[0].decode())
 

@@ -49,8 +49,11 @@ def test_a_buyer_at_the_limit_hears_limit_reached_with_the_orders_even_when_sold
     sale = SaleFactory(total_stock=2, limit_per_buyer=2)
     _, _, first = purchase(sale, 1)
     _, _, second = purchase(sale, 1)
-    code, remaining, held = sync_scripts().purchase(sale.pk, 1, str(uuid.uuid4()), 0, int(time.time()))
+    code, remaining, held, unconfirmed, price = sync_scripts().purchase(
+        sale.pk, 1, str(uuid.uuid4()), 0, int(time.time())
+    )
     assert (code, remaining, held.decode().split()) == (-2, 0, [first, second])
+    assert (unconfirmed.decode().split(), price) == ([first, second], b"19.99")  # to be produced again
     assert purchase(sale, 2)[:2] == (-1, 0)  # sold out for anyone holding nothing
     assert sync_scripts().release(sale.pk, 1, first) == 1
     assert sync_redis().hget(keys.buyers(sale.pk), "1") == second.encode()

@@ -3,7 +3,10 @@
 -- ARGV: buyer_id, order_id, rate_limit (0 = off)
 -- Returns {code, remaining, price}: 1 reserved, -1 sold_out, -2 limit_reached,
 -- -3 not_started, -4 ended, -5 unknown sale, -6 rate_limited. limit_reached
--- returns {-2, remaining, held}: held is the buyer's order ids, space-separated.
+-- returns {-2, remaining, held, unconfirmed, price}: held is the buyer's order ids,
+-- space-separated; unconfirmed those of them the order consumer has not confirmed,
+-- whose reservation time is set to now (the caller produces their events again, in
+-- case the buy that made them died before it did: see orders/abandoned.py).
 -- The buyer's own holds are checked before the stock: a buyer who holds their limit
 -- (a retry whose first request won) hears limit_reached with the orders, never sold_out.
 -- Every rejection leaves stock, buyers and orders untouched.
@@ -36,7 +39,14 @@ if held then
     count = count + 1
   end
   if count >= tonumber(meta[3]) then
-    return {-2, tonumber(redis.call('GET', KEYS[2]) or '0'), held}
+    local unconfirmed = {}
+    for order_id in string.gmatch(held, '%S+') do
+      if redis.call('ZSCORE', KEYS[6], order_id) then
+        redis.call('ZADD', KEYS[6], now, order_id)
+        unconfirmed[#unconfirmed + 1] = order_id
+      end
+    end
+    return {-2, tonumber(redis.call('GET', KEYS[2]) or '0'), held, table.concat(unconfirmed, ' '), meta[4]}
   end
 end
 local left = tonumber(redis.call('GET', KEYS[2]) or '0')
