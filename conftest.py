@@ -89,6 +89,7 @@ class LiveSite:
             env=subprocess_env(**env),
             stdout=self.log,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: ``kill`` reaches the server's workers too
         )
         try:
             wait_for_port(self.port, self.proc)
@@ -101,7 +102,15 @@ class LiveSite:
         with open(self.log.name, "rb") as log:
             return log.read().decode(errors="replace")
 
+    def kill(self):
+        """SIGKILL the server and its workers at once, as a crash or the OOM killer would."""
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+
     def stop(self):
+        if self.proc.poll() is not None:
+            self.log.close()
+            return
         self.proc.terminate()
         try:
             self.proc.wait(10)
