@@ -6,16 +6,19 @@ buyers that ``seckill_site.hotpath`` routes ahead of Django (see there for why),
 and ``orders.views.buy_with_session`` for signed-in browsers.
 """
 
+import re
+
 import orjson
 from django.conf import settings
 from redis.exceptions import RedisError
 
 from orders.placing import TryAgain, place_order
-from plumbing.http import RETRY, BodyTooLarge, bad_request, parse_id, read_body, send_json, status_body
+from plumbing.http import RETRY, BodyTooLarge, bad_request, header, parse_id, read_body, send_json, status_body
 from sales.buyers import InvalidToken, buyer_from_authorization
 from sales.inventory import Refusal, Refused
 
 RESERVED = "reserved"
+_IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 # What the inventory refused -> the status code; the body is {"status": refusal}.
 REFUSED = {
     Refusal.SOLD_OUT: 409,
@@ -46,10 +49,20 @@ def parse_buy_body(body: bytes) -> str | None:
     return None
 
 
-async def buy_answer(sale_id: int, buyer_id: int) -> tuple[int, dict]:
+def parse_idempotency_key(value: str | None) -> str:
+    """The ``Idempotency-Key`` header: '' when absent; ``ValueError`` unless 1 to 64 of
+    letters, digits and ``-_.:`` (a UUID fits)."""
+    if value is None:
+        return ""
+    if not _IDEMPOTENCY_KEY.fullmatch(value):
+        raise ValueError("Idempotency-Key must be 1 to 64 letters, digits or -_.:")
+    return value
+
+
+async def buy_answer(sale_id: int, buyer_id: int, idempotency_key: str = "") -> tuple[int, dict]:
     """Place the order and say how it went, as (status code, body)."""
     try:
-        placed = await place_order(sale_id, buyer_id)
+        placed = await place_order(sale_id, buyer_id, idempotency_key)
     except Refused as refused:
         body = status_body(refused.reason.value)
         if refused.order_ids:
@@ -77,8 +90,13 @@ async def buy(scope, receive, send, raw_sale_id: str, authorization: bytes) -> N
     problem = parse_buy_body(body)
     if problem:
         return await send_json(send, 400, bad_request(problem))
+    key = header(scope, b"idempotency-key")
+    try:
+        idempotency_key = parse_idempotency_key(key.decode("latin-1") if key is not None else None)
+    except ValueError as exc:
+        return await send_json(send, 400, bad_request(str(exc)))
     sale_id = parse_id(raw_sale_id)
     if sale_id is None:
         return await send_json(send, 404, status_body(Refusal.UNKNOWN_SALE.value))
-    http_status, answer = await buy_answer(sale_id, buyer_id)
+    http_status, answer = await buy_answer(sale_id, buyer_id, idempotency_key)
     return await send_json(send, http_status, answer)

@@ -47,8 +47,11 @@ class TryAgain(Exception):
     """The broker did not acknowledge the order event in time; the unit was given back."""
 
 
-async def place_order(sale_id: int, buyer_id: int) -> PlacedOrder:
+async def place_order(sale_id: int, buyer_id: int, idempotency_key: str = "") -> PlacedOrder:
     """Reserve a unit and hand its order event to Kafka.
+
+    A buy repeating the ``idempotency_key`` of one that reserved answers that buy's order
+    (and hands it to Kafka again if the order consumer has not confirmed it yet).
 
     Raises ``sales.inventory.Refused`` (no unit: sold out, limit reached, ...) or
     ``TryAgain`` (nothing is held for the buyer).
@@ -65,7 +68,7 @@ async def place_order(sale_id: int, buyer_id: int) -> PlacedOrder:
         raise TryAgain  # the process is stopping: the buyer tries again elsewhere, nothing was taken
     _active += 1
     try:
-        return await _place(sale_id, buyer_id)
+        return await _place(sale_id, buyer_id, idempotency_key)
     finally:
         _active -= 1
 
@@ -86,14 +89,16 @@ def _in_background(coroutine) -> None:
     task.add_done_callback(_background.discard)
 
 
-async def _place(sale_id: int, buyer_id: int) -> PlacedOrder:
+async def _place(sale_id: int, buyer_id: int, idempotency_key: str) -> PlacedOrder:
     order_id = str(uuid.uuid4())
     asked_at = time.monotonic()
     try:
-        hold = await inventory.reserve(sale_id, buyer_id, order_id, rate_limit=settings.BUY_RATE_LIMIT)
+        hold = await inventory.reserve(
+            sale_id, buyer_id, order_id, rate_limit=settings.BUY_RATE_LIMIT, idempotency_key=idempotency_key
+        )
     except inventory.Refused as refused:
         if refused.unconfirmed:
-            await _hand_off_again(refused, sale_id, buyer_id, asked_at)
+            await _hand_off_again(sale_id, buyer_id, refused.unconfirmed, refused.price, asked_at)
         raise
     except asyncio.CancelledError:
         _in_background(inventory.release(sale_id, buyer_id, order_id))
@@ -104,6 +109,10 @@ async def _place(sale_id: int, buyer_id: int) -> PlacedOrder:
         # orders.abandoned will, since no event is produced for this order.
         _in_background(_give_back_quietly(sale_id, buyer_id, order_id))
         raise
+    if hold.repeated:
+        if hold.renewed:
+            await _hand_off_again(sale_id, buyer_id, (hold.order_id,), hold.price, asked_at)
+        return PlacedOrder(hold.order_id, hold.remaining)
     if time.monotonic() - asked_at > settings.BUY_PRODUCE_WITHIN:
         # Too late to produce: orders.abandoned counts on no event being produced later than this.
         await inventory.release(sale_id, buyer_id, order_id)
@@ -130,7 +139,7 @@ async def _place(sale_id: int, buyer_id: int) -> PlacedOrder:
     return PlacedOrder(order_id, hold.remaining)
 
 
-async def _hand_off_again(refused: inventory.Refused, sale_id: int, buyer_id: int, asked_at: float) -> None:
+async def _hand_off_again(sale_id: int, buyer_id: int, order_ids: tuple[str, ...], price: str, asked_at: float) -> None:
     """The buyer holds orders the consumer has not confirmed: the buy that made them may
     have died before producing their events (a retry after a lost answer), so produce them
     again and wait for the acks. A duplicate is harmless: rows are keyed by order id. Their
@@ -141,15 +150,13 @@ async def _hand_off_again(refused: inventory.Refused, sale_id: int, buyer_id: in
     now = datetime.now(UTC)
     producer = order_producer()
     acks = [
-        producer.send(
-            settings.ORDERS_TOPIC, order_id.encode(), events.encode(order_id, sale_id, buyer_id, refused.price, now)
-        )
-        for order_id in refused.unconfirmed
+        producer.send(settings.ORDERS_TOPIC, order_id.encode(), events.encode(order_id, sale_id, buyer_id, price, now))
+        for order_id in order_ids
     ]
     try:
         await asyncio.wait_for(asyncio.gather(*acks), settings.BUY_ACK_TIMEOUT + _ACK_GRACE)
     except (DeliveryFailed, TimeoutError):
-        log.warning("buyer %s: the events of %s were not acknowledged again", buyer_id, refused.unconfirmed)
+        log.warning("buyer %s: the events of %s were not acknowledged again", buyer_id, order_ids)
 
 
 async def _give_back_quietly(sale_id: int, buyer_id: int, order_id: str) -> None:

@@ -2,7 +2,7 @@
 
 import uuid
 
-from orders.api import buy_answer, parse_buy_body
+from orders.api import buy_answer, parse_buy_body, parse_idempotency_key
 from orders.selectors import order_status
 from plumbing.http import bad_request, json_methods, json_response, method_not_allowed, status_body
 from sales.buyers import InvalidToken, buyer_from_authorization
@@ -20,7 +20,11 @@ async def buy_with_session(request, sale_id: int):
     problem = parse_buy_body(request.body)
     if problem:
         return json_response(400, bad_request(problem))
-    return json_response(*await buy_answer(sale_id, user.pk))
+    try:
+        idempotency_key = parse_idempotency_key(request.headers.get("Idempotency-Key"))
+    except ValueError as exc:
+        return json_response(400, bad_request(str(exc)))
+    return json_response(*await buy_answer(sale_id, user.pk, idempotency_key))
 
 
 def _buyer_id(request) -> int | None:

@@ -110,6 +110,24 @@ BAD_INPUT = [
     ("TRACE on an order", "TRACE", "/api/orders/" + "0" * 32, lambda b: bearer(b), b"", 405, "bad_request"),
     ("session buy, bad id", "POST", "/api/sales/x/buy", lambda b: {"Cookie": "sessionid=nope"}, b"", 404, "not_found"),
     (
+        "idempotency key too long",
+        "POST",
+        "/api/sales/{sale}/buy",
+        lambda b: {**bearer(b), "Idempotency-Key": "k" * 65},
+        b"",
+        400,
+        "bad_request",
+    ),
+    (
+        "idempotency key with a space",
+        "POST",
+        "/api/sales/{sale}/buy",
+        lambda b: {**bearer(b), "Idempotency-Key": "a b"},
+        b"",
+        400,
+        "bad_request",
+    ),
+    (
         "huge body",
         "POST",
         "/api/sales/{sale}/buy",
@@ -212,3 +230,18 @@ def test_session_buyer_needs_csrf(live_site, open_sale):
         bought = browser.post(f"/api/sales/{open_sale.pk}/buy", headers={"X-CSRFToken": csrf})
         assert bought.status_code == 201, bought.text
         assert bought.json()["remaining"] == 4
+
+
+def test_a_buy_repeated_with_its_idempotency_key_answers_the_same_order(live_site, open_sale, buyer):
+    url = f"{live_site.url}/api/sales/{open_sale.pk}/buy"
+    key = {**bearer(buyer.pk), "Idempotency-Key": "4f1c2b7e-retry"}
+    first = httpx.post(url, headers=key)
+    assert first.status_code == 201, first.text
+    again = httpx.post(url, headers=key)
+    assert (again.status_code, again.json()["order_id"]) == (201, first.json()["order_id"])
+    assert int(sync_redis().get(keys.stock(open_sale.pk))) == 4  # one unit, however often asked
+    other = httpx.post(url, headers={**bearer(buyer.pk), "Idempotency-Key": "another"})
+    assert (other.status_code, other.json()) == (
+        409,
+        {"status": "limit_reached", "order_ids": [first.json()["order_id"]]},
+    )

@@ -14,6 +14,7 @@ one Redis Cluster shard and its Lua scripts can touch all of them atomically.
   revocable)
 - ``since``     sorted set: order id -> when it was reserved (Redis time, ms), for
   every reservation neither confirmed nor released: where abandoned holds are found
+- ``idempotency`` hash: "<buyer id>:<Idempotency-Key>" -> the order id that key's buy reserved
 - ``rate:<buyer>:<second>`` counter for the per-buyer rate limit
 
 ``order_index`` (the holder index) is outside the sale's slot on purpose: it
@@ -46,6 +47,10 @@ def since(sale_id: int) -> str:
     return f"{{sale:{sale_id}}}:since"
 
 
+def idempotency(sale_id: int) -> str:
+    return f"{{sale:{sale_id}}}:idempotency"
+
+
 def rate(sale_id: int, buyer_id: int, second: int) -> str:
     return f"{{sale:{sale_id}}}:rate:{buyer_id}:{second}"
 
@@ -56,4 +61,12 @@ def order_index(order_id: str) -> str:
 
 def all_of_sale(sale_id: int) -> list[str]:
     """The keys to delete when a sale is removed (rate counters expire alone)."""
-    return [meta(sale_id), stock(sale_id), buyers(sale_id), orders(sale_id), confirmed(sale_id), since(sale_id)]
+    return [
+        meta(sale_id),
+        stock(sale_id),
+        buyers(sale_id),
+        orders(sale_id),
+        confirmed(sale_id),
+        since(sale_id),
+        idempotency(sale_id),
+    ]

@@ -81,11 +81,17 @@ class Refused(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Hold:
-    """A unit reserved for a buyer under ``order_id``."""
+    """A unit reserved for a buyer under ``order_id``.
+
+    ``repeated``: the buy repeated an idempotency key, and this is the first buy's order;
+    ``renewed``: that order is not confirmed yet and its event is to be produced again.
+    """
 
     order_id: str
     remaining: int
     price: str
+    repeated: bool = False
+    renewed: bool = False
 
 
 class Released(enum.Enum):
@@ -107,17 +113,27 @@ def flagged_sold_out(sale_id: int) -> bool:
     return False
 
 
-async def reserve(sale_id: int, buyer_id: int, order_id: str, *, rate_limit: int) -> Hold:
+async def reserve(sale_id: int, buyer_id: int, order_id: str, *, rate_limit: int, idempotency_key: str = "") -> Hold:
     """Take one unit of the sale for the buyer, or raise ``Refused``.
 
     ``rate_limit``: buy requests the buyer may make to this sale per second (0 = off).
+    ``idempotency_key``: a buy repeating one that reserved answers that buy's order.
     Never retried on a lost connection: a reservation must not be made twice.
     """
     # On the flag's word only for a buyer who holds nothing here: one who holds their
     # limit must hear limit_reached with the orders (the script checks that first).
-    if flagged_sold_out(sale_id) and not await pipelined_redis().hexists(keys.buyers(sale_id), buyer_id):
+    if (
+        not idempotency_key
+        and flagged_sold_out(sale_id)
+        and not await pipelined_redis().hexists(keys.buyers(sale_id), buyer_id)
+    ):
         raise Refused(Refusal.SOLD_OUT)
-    code, remaining, *extra = await hot_scripts().purchase(sale_id, buyer_id, order_id, rate_limit, int(time.time()))
+    code, remaining, *extra = await hot_scripts().purchase(
+        sale_id, buyer_id, order_id, rate_limit, int(time.time()), idempotency_key=idempotency_key
+    )
+    if code == 2:
+        price, earlier, renewed = extra
+        return Hold(earlier.decode(), int(remaining), price.decode(), repeated=True, renewed=renewed == 1)
     if code != 1:
         if code == -1:
             _sold_out_until[sale_id] = _monotonic() + settings.SOLD_OUT_RECHECK_MS / 1000

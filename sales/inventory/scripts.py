@@ -29,7 +29,9 @@ class ScriptSet:
         self._confirm = client.register_script(source("confirm"))
         self._load_stock = client.register_script(source("load_stock"))
 
-    def purchase(self, sale_id: int, buyer_id: int, order_id: str, rate_limit: int, second: int, client=None):
+    def purchase(
+        self, sale_id: int, buyer_id: int, order_id: str, rate_limit: int, second: int, client=None, idempotency_key=""
+    ):
         """``client`` may be a pipeline (``None``: the bound client)."""
         return self._purchase(
             keys=[
@@ -39,8 +41,9 @@ class ScriptSet:
                 keys.orders(sale_id),
                 keys.rate(sale_id, buyer_id, second),
                 keys.since(sale_id),
+                keys.idempotency(sale_id),
             ],
-            args=[buyer_id, order_id, rate_limit],
+            args=[buyer_id, order_id, rate_limit, idempotency_key],
             client=client,
         )
 

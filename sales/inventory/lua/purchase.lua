@@ -1,6 +1,6 @@
 -- Decide one buy click atomically.
--- KEYS: meta, stock, buyers, orders, rate, since
--- ARGV: buyer_id, order_id, rate_limit (0 = off)
+-- KEYS: meta, stock, buyers, orders, rate, since, idempotency
+-- ARGV: buyer_id, order_id, rate_limit (0 = off), idempotency key ('' = none)
 -- Returns {code, remaining, price}: 1 reserved, -1 sold_out, -2 limit_reached,
 -- -3 not_started, -4 ended, -5 unknown sale, -6 rate_limited. limit_reached
 -- returns {-2, remaining, held, unconfirmed, price}: held is the buyer's order ids,
@@ -9,10 +9,28 @@
 -- case the buy that made them died before it did: see orders/abandoned.py).
 -- The buyer's own holds are checked before the stock: a buyer who holds their limit
 -- (a retry whose first request won) hears limit_reached with the orders, never sold_out.
+-- A buy that repeats an idempotency key the buyer used for a reserved buy returns
+-- {2, remaining, price, order_id, renewed}: the first buy's order, whatever happened since;
+-- renewed = 1 when it is not confirmed yet (its reservation time is set to now, and the
+-- caller produces its event again, as for limit_reached).
 -- Every rejection leaves stock, buyers and orders untouched.
 local meta = redis.call('HMGET', KEYS[1], 'starts_at', 'ends_at', 'limit', 'price')
 if not meta[1] then
   return {-5, 0}
+end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local repeat_of = ARGV[1] .. ':' .. ARGV[4]
+if ARGV[4] ~= '' then
+  local earlier = redis.call('HGET', KEYS[7], repeat_of)
+  if earlier then
+    local renewed = 0
+    if redis.call('ZSCORE', KEYS[6], earlier) then
+      redis.call('ZADD', KEYS[6], now, earlier)
+      renewed = 1
+    end
+    return {2, tonumber(redis.call('GET', KEYS[2]) or '0'), meta[4], earlier, renewed}
+  end
 end
 local rate_limit = tonumber(ARGV[3])
 if rate_limit > 0 then
@@ -24,8 +42,6 @@ if rate_limit > 0 then
     return {-6, 0}
   end
 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 if now < tonumber(meta[1]) then
   return {-3, tonumber(redis.call('GET', KEYS[2]) or '0')}
 end
@@ -57,4 +73,7 @@ local remaining = redis.call('DECR', KEYS[2])
 redis.call('HSET', KEYS[3], ARGV[1], held and (held .. ' ' .. ARGV[2]) or ARGV[2])
 redis.call('HSET', KEYS[4], ARGV[2], ARGV[1])
 redis.call('ZADD', KEYS[6], now, ARGV[2])
+if ARGV[4] ~= '' then
+  redis.call('HSET', KEYS[7], repeat_of, ARGV[2])
+end
 return {1, remaining, meta[4]}
