@@ -17,7 +17,10 @@ ACK_TIMEOUT = 2.0
 
 
 def stack(*args):
-    subprocess.run([str(ROOT / "scripts" / "stack"), *args], check=True, capture_output=True, timeout=180)
+    done = subprocess.run([str(ROOT / "scripts" / "stack"), *args], capture_output=True, text=True, timeout=180)
+    # What the stack script said, if it failed (it once did here, with Kafka up moments later).
+    said = f"{done.stdout}\n{done.stderr}"
+    assert done.returncode == 0, f"scripts/stack {' '.join(args)} exited {done.returncode}:\n{said}"
 
 
 @pytest.fixture

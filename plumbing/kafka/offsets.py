@@ -39,5 +39,12 @@ class GroupOffsets:
         # A partition that held nothing needs no commit (its offset stays "none", -1001).
         return all(end == 0 or by_partition.get(p, -1) >= end for p, end in ends.items())
 
+    def lag(self) -> int:
+        """Messages the group has yet to read, over all partitions."""
+        ends = self.end_offsets()
+        committed = self._consumer.committed([TopicPartition(self.topic, p) for p in ends], timeout=TIMEOUT)
+        done = {tp.partition: max(tp.offset, 0) for tp in committed}
+        return sum(max(0, end - done.get(p, 0)) for p, end in ends.items())
+
     def close(self) -> None:
         self._consumer.close()

@@ -22,10 +22,12 @@ from sales.inventory.reservations import (
     stale_holds,
 )
 from sales.inventory.stock import (
+    Ledger,
     Offer,
     StockBelowSold,
     forget,
     held_by_buyer,
+    ledger,
     load,
     offer,
     remaining,
@@ -35,6 +37,7 @@ from sales.inventory.stock import (
 
 __all__ = [
     "Hold",
+    "Ledger",
     "Offer",
     "Refusal",
     "Refused",
@@ -44,6 +47,7 @@ __all__ = [
     "forget",
     "held_by_buyer",
     "holder_of",
+    "ledger",
     "load",
     "offer",
     "redis_time_ms",

@@ -96,3 +96,29 @@ async def remaining_now(sale_ids: list[int]) -> dict[int, int]:
     """Units left per sale from an event loop (the stock ticker); sales not loaded are left out."""
     values = await async_redis().mget([keys.stock(sale_id) for sale_id in sale_ids])
     return {sid: int(v) for sid, v in zip(sale_ids, values, strict=True) if v is not None}
+
+
+@dataclass(frozen=True, slots=True)
+class Ledger:
+    """A sale's units as Redis counts them, read in one round trip.
+
+    ``in_stock + holds == total`` always holds in a Redis that lost nothing (every script
+    moves a unit between the two); ``confirmed`` of the holds are orders.
+    """
+
+    total: int
+    in_stock: int
+    holds: int  # reservations still held, confirmed or not
+    confirmed: int
+    unconfirmed: int
+
+
+def ledger(sale_id: int) -> Ledger | None:
+    """None when the sale is not in Redis."""
+    pipe = sync_redis().pipeline(transaction=False)
+    pipe.hget(keys.meta(sale_id), "total").get(keys.stock(sale_id)).hlen(keys.orders(sale_id))
+    pipe.scard(keys.confirmed(sale_id)).zcard(keys.since(sale_id))
+    total, left, holds, confirmed, unconfirmed = pipe.execute()
+    if total is None or left is None:
+        return None
+    return Ledger(int(total), int(left), holds, confirmed, unconfirmed)
