@@ -110,8 +110,9 @@ async def _place(sale_id: int, buyer_id: int, idempotency_key: str) -> PlacedOrd
         _in_background(_give_back_quietly(sale_id, buyer_id, order_id))
         raise
     if hold.repeated:
-        if hold.renewed:
-            await _hand_off_again(sale_id, buyer_id, (hold.order_id,), hold.price, asked_at)
+        # "reserved" again only if Kafka has the order: the first buy may have died before it did
+        if hold.renewed and not await _hand_off_again(sale_id, buyer_id, (hold.order_id,), hold.price, asked_at):
+            raise TryAgain
         return PlacedOrder(hold.order_id, hold.remaining)
     if time.monotonic() - asked_at > settings.BUY_PRODUCE_WITHIN:
         # Too late to produce: orders.abandoned counts on no event being produced later than this.
@@ -139,14 +140,15 @@ async def _place(sale_id: int, buyer_id: int, idempotency_key: str) -> PlacedOrd
     return PlacedOrder(order_id, hold.remaining)
 
 
-async def _hand_off_again(sale_id: int, buyer_id: int, order_ids: tuple[str, ...], price: str, asked_at: float) -> None:
+async def _hand_off_again(sale_id: int, buyer_id: int, order_ids: tuple[str, ...], price: str, asked_at: float) -> bool:
     """The buyer holds orders the consumer has not confirmed: the buy that made them may
     have died before producing their events (a retry after a lost answer), so produce them
     again and wait for the acks. A duplicate is harmless: rows are keyed by order id. Their
     reservation time was renewed by the script; past ``BUY_PRODUCE_WITHIN`` nothing is sent,
-    and the abandoned-hold sweep takes what no event will come for."""
+    and the abandoned-hold sweep takes what no event will come for. Returns whether every
+    event was acknowledged."""
     if time.monotonic() - asked_at > settings.BUY_PRODUCE_WITHIN:
-        return
+        return False
     now = datetime.now(UTC)
     producer = order_producer()
     acks = [
@@ -157,6 +159,8 @@ async def _hand_off_again(sale_id: int, buyer_id: int, order_ids: tuple[str, ...
         await asyncio.wait_for(asyncio.gather(*acks), settings.BUY_ACK_TIMEOUT + _ACK_GRACE)
     except (DeliveryFailed, TimeoutError):
         log.warning("buyer %s: the events of %s were not acknowledged again", buyer_id, order_ids)
+        return False
+    return True
 
 
 async def _give_back_quietly(sale_id: int, buyer_id: int, order_id: str) -> None:
