@@ -164,3 +164,16 @@ def test_a_release_for_holds_older_than_a_moment_keeps_a_newer_hold():
     assert sync_scripts().release(sale.pk, 1, order_id, since + 1) == 1
     assert sync_redis().zscore(keys.since(sale.pk), order_id) is None
     assert int(sync_redis().get(keys.stock(sale.pk))) == 1
+
+
+def test_an_idempotency_key_repeats_a_held_order_but_not_one_given_back():
+    sale = SaleFactory(total_stock=2, limit_per_buyer=1)
+    scripts, second = sync_scripts(), int(time.time())
+    first = str(uuid.uuid4())
+    assert scripts.purchase(sale.pk, 1, first, 0, second, idempotency_key="k")[0] == 1
+    code, _, _, earlier, renewed = scripts.purchase(sale.pk, 1, str(uuid.uuid4()), 0, second, idempotency_key="k")
+    assert (code, earlier.decode(), renewed) == (2, first, 1)
+    assert scripts.release(sale.pk, 1, first) == 1  # its buyer was told "retry"
+    again = str(uuid.uuid4())
+    assert scripts.purchase(sale.pk, 1, again, 0, second, idempotency_key="k")[:2] == [1, 1]  # a new decision
+    assert sync_redis().hget(keys.orders(sale.pk), again) == b"1"

@@ -10,7 +10,8 @@
 -- The buyer's own holds are checked before the stock: a buyer who holds their limit
 -- (a retry whose first request won) hears limit_reached with the orders, never sold_out.
 -- A buy that repeats an idempotency key the buyer used for a reserved buy returns
--- {2, remaining, price, order_id, renewed}: the first buy's order, whatever happened since;
+-- {2, remaining, price, order_id, renewed}: the first buy's order, while it is held (a
+-- given-back order repeats nothing: the buy is decided afresh);
 -- renewed = 1 when it is not confirmed yet (its reservation time is set to now, and the
 -- caller produces its event again, as for limit_reached).
 -- Every rejection leaves stock, buyers and orders untouched.
@@ -23,6 +24,11 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local repeat_of = ARGV[1] .. ':' .. ARGV[4]
 if ARGV[4] ~= '' then
   local earlier = redis.call('HGET', KEYS[7], repeat_of)
+  if earlier and redis.call('HEXISTS', KEYS[4], earlier) == 0 then
+    -- given back since (its buyer heard "retry", or it was abandoned): nothing to repeat
+    redis.call('HDEL', KEYS[7], repeat_of)
+    earlier = nil
+  end
   if earlier then
     local renewed = 0
     if redis.call('ZSCORE', KEYS[6], earlier) then
