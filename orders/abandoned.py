@@ -21,7 +21,9 @@ Why that is safe (README, "No abandoned hold", has the state diagram):
    Redis, that the hold is still unconfirmed and still that old.
 
 While the consumer is stopped or behind, the sweep waits: releasing then could
-resell a unit whose order is still on its way.
+resell a unit whose order is still on its way. A hold that has an order row (its
+confirmation was lost with Redis data, see ``orders.recovery``) is confirmed instead,
+and the holds of a sale whose state is unchecked are left to its rebuild.
 """
 
 import logging
@@ -31,6 +33,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from orders.models import Order
 from sales import inventory
 from sales.models import Sale
 
@@ -63,7 +66,7 @@ class AbandonedHolds:
     def sweep(self) -> Sweep:
         if self._round is None:
             cutoff = inventory.redis_time_ms() - bound_ms()
-            found = sum(len(inventory.stale_holds(s, cutoff)) for s in _sales())
+            found = sum(len(inventory.stale_holds(s, cutoff)) for s in recent_sales())
             if not found:
                 return Sweep()
             self._round = (cutoff, self.offsets.end_offsets(), found)
@@ -72,8 +75,9 @@ class AbandonedHolds:
             return Sweep(found=found, waiting=True)
         self._round = None
         released = []
-        for sale_id in _sales():
-            for order_id in inventory.release_stale(sale_id, inventory.stale_holds(sale_id, cutoff), cutoff):
+        for sale_id in recent_sales():
+            holds = _without_rows(sale_id, inventory.stale_holds(sale_id, cutoff))
+            for order_id in inventory.release_stale(sale_id, holds, cutoff):
                 released.append((sale_id, order_id))
         for sale_id, order_id in released:
             log.warning(
@@ -82,5 +86,20 @@ class AbandonedHolds:
         return Sweep(found=found, released=released)
 
 
-def _sales() -> list[int]:
+def _without_rows(sale_id: int, holds: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """``holds`` but those with an order row, which are confirmed (they are orders)."""
+    if not holds:
+        return holds
+    rows = {str(o) for o in Order.objects.filter(order_id__in=[o for o, _ in holds]).values_list("order_id", flat=True)}
+    if rows:
+        log.warning("sale %s: %d unconfirmed hold(s) have rows; confirmed", sale_id, len(rows))
+        try:
+            inventory.confirm((sale_id, order_id) for order_id in rows)
+        except inventory.Unavailable:
+            return []  # unchecked: its rebuild settles them
+    return [(order_id, buyer_id) for order_id, buyer_id in holds if order_id not in rows]
+
+
+def recent_sales() -> list[int]:
+    """The sales swept and kept checked: those not ended for long."""
     return list(Sale.objects.filter(ends_at__gt=timezone.now() - SWEEP_ENDED_FOR).values_list("pk", flat=True))

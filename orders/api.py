@@ -10,6 +10,7 @@ import re
 
 import orjson
 from django.conf import settings
+from django.db import DatabaseError
 from redis.exceptions import RedisError
 
 from orders.placing import TryAgain, place_order
@@ -68,7 +69,7 @@ async def buy_answer(sale_id: int, buyer_id: int, idempotency_key: str = "") -> 
         if refused.order_ids:
             body["order_ids"] = list(refused.order_ids)
         return REFUSED[refused.reason], body
-    except (TryAgain, RedisError):
+    except (TryAgain, RedisError, DatabaseError):  # the database: only asked when Redis lost the sale
         return 503, status_body(RETRY)
     return 201, {"status": RESERVED, "order_id": placed.order_id, "remaining": placed.remaining}
 

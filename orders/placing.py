@@ -18,12 +18,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.conf import settings
+from django.utils import timezone
 from redis.exceptions import RedisError
 
 from orders import events
 from plumbing.kafka.config import producer_config
 from plumbing.kafka.producer import AsyncProducer, DeliveryFailed
 from sales import inventory
+from sales.selectors import sale_window
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +46,9 @@ class PlacedOrder:
 
 
 class TryAgain(Exception):
-    """The broker did not acknowledge the order event in time; the unit was given back."""
+    """Nothing is held for the buyer, who may try again: the broker did not acknowledge the
+    order event in time (the unit was given back), Redis failed, or the sale's stock in
+    Redis is being rebuilt."""
 
 
 async def place_order(sale_id: int, buyer_id: int, idempotency_key: str = "") -> PlacedOrder:
@@ -99,7 +103,11 @@ async def _place(sale_id: int, buyer_id: int, idempotency_key: str) -> PlacedOrd
     except inventory.Refused as refused:
         if refused.unconfirmed:
             await _hand_off_again(sale_id, buyer_id, refused.unconfirmed, refused.price, asked_at)
+        if refused.reason is inventory.Refusal.UNKNOWN_SALE:
+            await _not_in_redis(sale_id)
         raise
+    except inventory.Unavailable:
+        raise TryAgain from None
     except asyncio.CancelledError:
         _in_background(inventory.release(sale_id, buyer_id, order_id))
         raise
@@ -161,6 +169,22 @@ async def _hand_off_again(sale_id: int, buyer_id: int, order_ids: tuple[str, ...
         log.warning("buyer %s: the events of %s were not acknowledged again", buyer_id, order_ids)
         return False
     return True
+
+
+async def _not_in_redis(sale_id: int) -> None:
+    """Redis does not know the sale: if the database does, Redis lost it and it is being
+    rebuilt (``orders.recovery``), so a buyer in its window tries again; outside it, the
+    window's answer. Returns (the sale is unknown) only if the database has no such sale."""
+    window = await sale_window(sale_id)
+    if window is None:
+        return
+    starts_at, ends_at = window
+    now = timezone.now()
+    if now >= ends_at:
+        raise inventory.Refused(inventory.Refusal.ENDED)
+    if now < starts_at:
+        raise inventory.Refused(inventory.Refusal.NOT_STARTED)
+    raise TryAgain
 
 
 async def _give_back_quietly(sale_id: int, buyer_id: int, order_id: str) -> None:

@@ -10,6 +10,10 @@ rows, and what the order consumer group still has to read. What must hold:
   than confirmations means Redis lost them.
 - No hold older than the abandoned-hold bound (``orders.abandoned``): ``--repair``
   gives those back, once the consumer has read past every event that could be theirs.
+- The sale's state was checked on this Redis server since it started (``orders.recovery``):
+  an unchecked sale sells nothing. ``--repair`` rebuilds it from the rows and the topic,
+  and so it does a sale whose counts say Redis lost or changed data (it marks it
+  unchecked first, so that it stops selling while the rebuild waits).
 """
 
 import time
@@ -20,6 +24,7 @@ from django.utils import timezone
 
 from orders.abandoned import AbandonedHolds, bound_ms
 from orders.models import Order
+from orders.recovery import Recovery, Restored
 from sales import inventory
 from sales.models import Sale
 
@@ -34,6 +39,7 @@ class SaleCheck:
     rows: int
     abandoned: int
     problems: list[str] = field(default_factory=list)
+    lost_data: bool = False  # Redis lost or changed data: the sale is to be rebuilt
 
 
 def check(sale_ids: list[int] | None, lag: int) -> list[SaleCheck]:
@@ -43,6 +49,8 @@ def check(sale_ids: list[int] | None, lag: int) -> list[SaleCheck]:
         sales = sales.filter(pk__in=sale_ids)
     rows = dict(Order.objects.values_list("sale_id").annotate(n=Count("pk")).values_list("sale_id", "n"))
     cutoff = inventory.redis_time_ms() - bound_ms()
+    sales = list(sales)
+    unchecked = set(inventory.unchecked([sale.pk for sale in sales]))
     checks = []
     for sale in sales:
         ledger = inventory.ledger(sale.pk)
@@ -55,10 +63,14 @@ def check(sale_ids: list[int] | None, lag: int) -> list[SaleCheck]:
             continue
         abandoned = len(inventory.stale_holds(sale.pk, cutoff))
         found = SaleCheck(sale.pk, ledger.total, ledger.in_stock, ledger.holds, ledger.confirmed, n_rows, abandoned)
+        if sale.pk in unchecked:
+            found.problems.append("not checked on this Redis server since it started: sells nothing until rebuilt")
         if ledger.in_stock + ledger.holds != ledger.total:
             found.problems.append(f"Redis: in stock {ledger.in_stock} + held {ledger.holds} != total {ledger.total}")
+            found.lost_data = True
         if n_rows > ledger.confirmed:
             found.problems.append(f"{n_rows - ledger.confirmed} row(s) without a confirmation in Redis")
+            found.lost_data = True
         elif n_rows < ledger.confirmed and lag == 0:
             found.problems.append(f"{ledger.confirmed - n_rows} confirmed hold(s) without a row, nothing left to read")
         if abandoned:
@@ -67,11 +79,44 @@ def check(sale_ids: list[int] | None, lag: int) -> list[SaleCheck]:
     return checks
 
 
-def repair(holds: AbandonedHolds, wait_rounds: int = 30) -> list[tuple[int, str]]:
-    """Give back the abandoned holds (waiting up to ``wait_rounds`` sweeps for the consumer)."""
+@dataclass
+class Repairs:
+    released: list[tuple[int, str]] = field(default_factory=list)  # (sale id, order id) given back
+    restored: list[Restored] = field(default_factory=list)
+    waiting: bool = False  # something is still to be done: the consumer is behind, or a rebuild's wait
+
+
+class Repairer:
+    """What ``--repair`` does, a round at a time: give back abandoned holds, and rebuild the
+    sales that are unchecked (or whose counts say Redis lost data, which it marks unchecked).
+    A rebuild waits out the abandoned-hold bound, so a round may leave work for the next."""
+
+    def __init__(self, offsets):
+        self.holds = AbandonedHolds(offsets)
+        self.recovery = Recovery(offsets)
+
+    def round(self, checks: list[SaleCheck] = ()) -> Repairs:
+        for found in checks:
+            if found.lost_data:
+                inventory.mark_unchecked(found.sale_id)
+        done = Repairs()
+        done.restored = self.recovery.run()
+        sweep = self.holds.sweep()
+        done.released = sweep.released or []
+        done.waiting = sweep.waiting or bool(self.recovery.pending())
+        return done
+
+
+def repair(offsets, checks: list[SaleCheck], wait_rounds: int = 60) -> Repairs:
+    """Rounds of ``Repairer`` until nothing waits (at most ``wait_rounds`` seconds)."""
+    repairer, total = Repairer(offsets), Repairs()
     for _ in range(wait_rounds):
-        sweep = holds.sweep()
-        if not sweep.waiting:
-            return sweep.released or []
+        done = repairer.round(checks)
+        checks = []
+        total.released += done.released
+        total.restored += done.restored
+        if not done.waiting:
+            return total
         time.sleep(1)
-    return []
+    total.waiting = True
+    return total

@@ -3,7 +3,7 @@
 ``plumbing.kafka.batches.BatchWorker`` polls, dead-letters, retries and commits;
 this module says what is an order event (``events.decode``), what to do with a
 batch (``handle``, around ``services.persist_batch``), which failures are worth
-waiting out (the database or Redis being down), and what follows a commit (the
+waiting out (the database or Redis being down, a sale's stock in Redis being rebuilt), and what follows a commit (the
 buyers' confirmations).
 """
 
@@ -16,8 +16,11 @@ from orders import events
 from orders.notify import notify_confirmed
 from orders.services import BatchResult, Placed, persist_batch
 from plumbing.kafka.batches import BatchWorker
+from sales.inventory import Unavailable
 
-TRANSIENT = (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError)
+# Unavailable: Redis may have lost the holds of a sale in the batch; its rebuild (orders.recovery)
+# reads this batch's events from the topic, since the batch is not committed.
+TRANSIENT = (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError, Unavailable)
 
 
 def handle(batch: list[Placed]) -> BatchResult:

@@ -22,6 +22,13 @@ waits for, a failed write, a command unanswered for ``COMMAND_TIMEOUT``)
 aborts the connection, which fails everything in flight rather than risk a
 shifted reply. Nothing is retried unless the caller says the command is
 idempotent (``retry=True``): a purchase whose reply was lost must not run twice.
+
+Each connection learns, when it opens, the ``run_id`` of the Redis server behind it
+(a new one at every start of a server, and a promoted replica has its own). An
+argument ``SERVER_ID`` in a command is replaced by it as the command goes out on
+that connection: a script can then tell whether the data it is about to act on was
+checked on this very server since it started (``sales.inventory``: a Redis that
+restarted from an older AOF, or a replica that lagged, must not sell).
 """
 
 import asyncio
@@ -41,6 +48,24 @@ COMMAND_TIMEOUT = 5.0
 _INCOMPLETE = object()
 
 
+class _ServerId:
+    def __repr__(self):
+        return "SERVER_ID"
+
+
+# In a command's arguments: the run_id of the server the command is sent to (see above).
+SERVER_ID = _ServerId()
+
+
+def run_id_of(info_server: bytes | str) -> str:
+    """The ``run_id`` in the text of ``INFO server``."""
+    text = info_server.decode() if isinstance(info_server, bytes) else info_server
+    for line in text.splitlines():
+        if line.startswith("run_id:"):
+            return line[len("run_id:") :].strip()
+    raise RedisConnectionError("INFO server gave no run_id")
+
+
 class _Protocol(asyncio.Protocol):
     def __init__(self, on_lost):
         self.transport = None
@@ -50,6 +75,7 @@ class _Protocol(asyncio.Protocol):
         self._on_lost = on_lost
         self._watchdog = None
         self._oldest_seen = None
+        self.server_id = ""
 
     def connection_made(self, transport):
         self.transport = transport
@@ -165,6 +191,7 @@ class PipelinedRedis:
         try:
             for command in self._hello:
                 await protocol.send(hiredis.pack_command(tuple(command)))
+            protocol.server_id = run_id_of(await protocol.send(hiredis.pack_command(("INFO", "server"))))
         except BaseException:
             protocol.abort()
             raise
@@ -184,17 +211,17 @@ class PipelinedRedis:
         """Several commands in one write; their replies in order. ``retry``: the
         commands are idempotent, so after a lost connection they are sent once more
         on a new one."""
-        packed = [hiredis.pack_command(c) for c in commands]
         try:
-            return await self._send(packed)
+            return await self._send(commands)
         except RedisConnectionError:
             if not retry:
                 raise
-        return await self._send(packed)
+        return await self._send(commands)
 
-    async def _send(self, packed: list[bytes]) -> list:
+    async def _send(self, commands: tuple[tuple, ...]) -> list:
         protocol = await self._connection()
-        futures = [protocol.send(p) for p in packed]
+        # packed only now, on the connection they go out on (SERVER_ID), with no await until sent
+        futures = [protocol.send(hiredis.pack_command(_for_server(c, protocol.server_id))) for c in commands]
         return [await f for f in futures]
 
     async def set(self, key, value, ex: int | None = None):
@@ -214,6 +241,12 @@ class PipelinedRedis:
         if self._protocol is not None:
             self._protocol.abort()
         self._protocol = None
+
+
+def _for_server(command: tuple, server_id: str) -> tuple:
+    if SERVER_ID not in command:
+        return command
+    return tuple(server_id if part is SERVER_ID else part for part in command)
 
 
 class PipelinedScript:

@@ -1,6 +1,9 @@
 """Read-side queries about sales: the public view of a sale, for pages, admin and the API."""
 
 import time
+from datetime import datetime
+
+from asgiref.sync import sync_to_async
 
 from sales import inventory
 from sales.models import Sale
@@ -37,3 +40,9 @@ async def sale_public(sale_id: int) -> dict | None:
         "ends_at": from_ms(offer.ends_ms).isoformat(),
         "state": sale_state(int(time.time() * 1000), offer.starts_ms, offer.ends_ms, offer.remaining),
     }
+
+
+@sync_to_async
+def sale_window(sale_id: int) -> tuple[datetime, datetime] | None:
+    """(starts at, ends at) of the sale from the database; None when there is no such sale."""
+    return Sale.objects.filter(pk=sale_id).values_list("starts_at", "ends_at").first()

@@ -47,6 +47,7 @@ def save_sale(sale: Sale) -> int:
     would fall below what is sold), the database change is rolled back.
     """
     sale.full_clean()
+    fresh = sale._state.adding  # nobody can hold a unit of a sale not saved before
     sale.save()
     try:
         return inventory.load(
@@ -58,6 +59,7 @@ def save_sale(sale: Sale) -> int:
             price=str(sale.price),
             sold=sale.orders.count(),
             title=sale.title,
+            fresh=fresh,
         )
     except inventory.StockBelowSold as exc:
         raise ValidationError({"total_stock": _below_sold(exc.sold)}) from None

@@ -84,7 +84,8 @@ def main() -> int:
         launches = [(servers.command(args.server, fd=fd, access_log=args.access_log), (fd,))] * args.web_processes
     launches += [([sys.executable, "manage.py", "consume_orders"], ())] * args.consumers
     launches += [([sys.executable, "manage.py", "publish_stock"], ())]
-    launches += [([sys.executable, "manage.py", "release_abandoned"], ())]
+    # abandoned holds given back, lost Redis state rebuilt, differences logged: orders/reconcile.py
+    launches += [([sys.executable, "manage.py", "reconcile", "--repair", "--every"], ())]
 
     stopping = False
     crashed = False

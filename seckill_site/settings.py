@@ -143,7 +143,7 @@ BUY_ACK_TIMEOUT = env_float("BUY_ACK_TIMEOUT", 5.0)
 BUY_PRODUCE_WITHIN = env_float("BUY_PRODUCE_WITHIN", 1.0)
 # Added to that bound for clocks and a broker still writing a request in flight.
 HOLD_SLACK = env_float("HOLD_SLACK", 4.0)
-# Seconds between two sweeps for abandoned holds (manage.py release_abandoned).
+# Seconds between two rounds of manage.py reconcile --every (and of release_abandoned).
 HOLD_SWEEP_INTERVAL = env_float("HOLD_SWEEP_INTERVAL", 2.0)
 # Buy requests one buyer may send per second to one sale; 0 disables the limit.
 BUY_RATE_LIMIT = env_int("BUY_RATE_LIMIT", 5)

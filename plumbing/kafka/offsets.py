@@ -1,11 +1,14 @@
-"""Where a topic ends and how far a consumer group has read it.
+"""Where a topic ends and how far a consumer group has read it, and what it has yet to read.
 
 Used to know that a group has processed every message a topic held at some moment:
-take ``end_offsets`` then, and wait until ``has_read_past`` them. Knows no topic or
-group of its own; the caller names them.
+take ``end_offsets`` then, and wait until ``has_read_past`` them; and to read the
+messages a group has not committed yet (``unread``). Knows no topic or group of its
+own; the caller names them.
 """
 
-from confluent_kafka import Consumer, TopicPartition
+from collections.abc import Iterator
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
 
 from plumbing.kafka.config import consumer_config
 
@@ -17,7 +20,8 @@ class GroupOffsets:
 
     def __init__(self, topic: str, group_id: str, client_id: str):
         self.topic = topic
-        self._consumer = Consumer(consumer_config(group_id=group_id, client_id=client_id))
+        self._config = consumer_config(group_id=group_id, client_id=client_id)
+        self._consumer = Consumer(self._config)
 
     def _partitions(self) -> list[TopicPartition]:
         metadata = self._consumer.list_topics(self.topic, timeout=TIMEOUT).topics[self.topic]
@@ -32,19 +36,52 @@ class GroupOffsets:
             for tp in self._partitions()
         }
 
+    def committed(self, partitions) -> dict[int, int]:
+        """Partition -> the group's committed offset, 0 where it committed none (it starts at the beginning)."""
+        committed = self._consumer.committed([TopicPartition(self.topic, p) for p in partitions], timeout=TIMEOUT)
+        return {tp.partition: max(tp.offset, 0) for tp in committed}
+
     def has_read_past(self, ends: dict[int, int]) -> bool:
         """Whether the group has committed, on every partition, at least ``ends``."""
-        committed = self._consumer.committed([TopicPartition(self.topic, p) for p in ends], timeout=TIMEOUT)
-        by_partition = {tp.partition: tp.offset for tp in committed}
-        # A partition that held nothing needs no commit (its offset stays "none", -1001).
-        return all(end == 0 or by_partition.get(p, -1) >= end for p, end in ends.items())
+        done = self.committed(ends)
+        # A partition that held nothing needs no commit.
+        return all(end == 0 or done.get(p, 0) >= end for p, end in ends.items())
 
     def lag(self) -> int:
         """Messages the group has yet to read, over all partitions."""
         ends = self.end_offsets()
-        committed = self._consumer.committed([TopicPartition(self.topic, p) for p in ends], timeout=TIMEOUT)
-        done = {tp.partition: max(tp.offset, 0) for tp in committed}
+        done = self.committed(ends)
         return sum(max(0, end - done.get(p, 0)) for p, end in ends.items())
+
+    def unread(self) -> Iterator[bytes | None]:
+        """The values of the messages past the group's committed offsets, up to the end the
+        topic has now: what the group has yet to process. Reads with a consumer of its own,
+        assigned (it never joins the group) and committing nothing."""
+        ends = self.end_offsets()
+        todo = {p: start for p, start in self.committed(ends).items() if start < ends[p]}
+        if not todo:
+            return
+        reader = Consumer({**self._config, "enable.partition.eof": True})
+        try:
+            # a start below the oldest message kept (deleted by retention) reads from the oldest
+            reader.assign([TopicPartition(self.topic, p, start or OFFSET_BEGINNING) for p, start in todo.items()])
+            while todo:
+                messages = reader.consume(num_messages=1000, timeout=TIMEOUT)
+                if not messages:
+                    raise RuntimeError(f"topic {self.topic}: no message within {TIMEOUT} s below its end")
+                for message in messages:
+                    p = message.partition()
+                    if p not in todo:
+                        continue
+                    error = message.error()
+                    if error is not None and error.code() != KafkaError._PARTITION_EOF:
+                        raise RuntimeError(f"topic {self.topic} [{p}]: {error}")
+                    if error is None and message.offset() < ends[p]:
+                        yield message.value()
+                    if error is not None or message.offset() + 1 >= ends[p]:
+                        del todo[p]
+        finally:
+            reader.close()
 
     def close(self) -> None:
         self._consumer.close()

@@ -147,3 +147,13 @@ def test_a_refused_hello_is_an_error_every_time():
                 await client.execute("PING")
 
     run(scenario())
+
+
+def test_server_id_is_the_run_id_of_the_server_the_command_went_to():
+    async def scenario():
+        client = PipelinedRedis(settings.REDIS_URL)
+        echoed = await client.execute("ECHO", redis_pipe.SERVER_ID)
+        await client.close()
+        return echoed
+
+    assert run(scenario()).decode() == sync_redis().info("server")["run_id"]

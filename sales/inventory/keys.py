@@ -5,7 +5,9 @@ Only ``sales.inventory`` reads or writes them.
 All keys of one sale share the hash tag ``{sale:<id>}`` so that a sale lives on
 one Redis Cluster shard and its Lua scripts can touch all of them atomically.
 
-- ``meta``      hash: total, starts_at, ends_at (epoch ms), limit, price, title
+- ``meta``      hash: total, starts_at, ends_at (epoch ms), limit, price, title, and
+  server: the run_id of the Redis server the state was last checked on (see
+  ``sales/inventory/lua/purchase.lua``; another server's id, or "", means unchecked)
 - ``stock``     integer: units left
 - ``buyers``    hash: buyer id -> the order ids that buyer holds (reserved or
   confirmed), space-separated
@@ -21,6 +23,9 @@ one Redis Cluster shard and its Lua scripts can touch all of them atomically.
 maps an order id to its sale and buyer so that ``GET /api/orders/<id>`` can
 answer "pending" before the row exists, without knowing the sale.
 """
+
+# The holder index outlives any pending order by far; it only needs to expire eventually.
+HOLDER_INDEX_TTL = 7 * 24 * 3600
 
 
 def meta(sale_id: int) -> str:

@@ -32,8 +32,6 @@ from plumbing.redis_clients import pipelined_redis, sync_redis
 from sales.inventory import keys
 from sales.inventory.scripts import hot_scripts, sync_scripts
 
-# The holder index outlives any pending order by far; it only needs to expire eventually.
-HOLDER_INDEX_TTL = 7 * 24 * 3600
 # Sale id -> until when (monotonic seconds) this process answers "sold out" without Redis.
 _sold_out_until: dict[int, float] = {}
 _monotonic = time.monotonic
@@ -59,6 +57,16 @@ _REFUSALS = {
     -5: Refusal.UNKNOWN_SALE,
     -6: Refusal.RATE_LIMITED,
 }
+
+
+class Unavailable(Exception):
+    """The sale's state in Redis was not checked on this server since it started (or is
+    gone): Redis may have lost holds or confirmations, so nothing is decided on it until
+    it is rebuilt (``sales.inventory.rebuild``). Nothing was taken or confirmed; try again."""
+
+    def __init__(self, sale_id: int):
+        super().__init__(f"sale {sale_id}: its stock in Redis is being rebuilt")
+        self.sale_id = sale_id
 
 
 class Refused(Exception):
@@ -131,6 +139,8 @@ async def reserve(sale_id: int, buyer_id: int, order_id: str, *, rate_limit: int
     code, remaining, *extra = await hot_scripts().purchase(
         sale_id, buyer_id, order_id, rate_limit, int(time.time()), idempotency_key=idempotency_key
     )
+    if code == -7:
+        raise Unavailable(sale_id)
     if code == 2:
         price, earlier, renewed = extra
         return Hold(earlier.decode(), int(remaining), price.decode(), repeated=True, renewed=renewed == 1)
@@ -174,7 +184,7 @@ async def release(sale_id: int, buyer_id: int, order_id: str) -> Released:
 
 async def remember_holder(order_id: str, sale_id: int, buyer_id: int) -> None:
     """Index the reservation by order id (outside the sale's slot, see ``keys``)."""
-    await pipelined_redis().set(keys.order_index(order_id), f"{sale_id}:{buyer_id}", ex=HOLDER_INDEX_TTL)
+    await pipelined_redis().set(keys.order_index(order_id), f"{sale_id}:{buyer_id}", ex=keys.HOLDER_INDEX_TTL)
 
 
 def holder_of(order_id: str) -> tuple[int, int] | None:
@@ -191,6 +201,8 @@ def confirm(holds: Iterable[tuple[int, str]]) -> dict[tuple[int, str], bool]:
 
     A reservation already released answers False and must not become an order.
     One script call per sale, all in one round trip; confirming twice is harmless.
+    Raises ``Unavailable`` (and confirms nothing of that sale) if a sale's state is
+    unchecked: a reservation it does not hold may have been lost rather than released.
     """
     by_sale: dict[int, list[str]] = {}
     for sale_id, order_id in holds:
@@ -202,6 +214,9 @@ def confirm(holds: Iterable[tuple[int, str]]) -> dict[tuple[int, str], bool]:
     for sale_id, order_ids in by_sale.items():
         scripts.confirm(sale_id, order_ids, client=pipe)
     answers = pipe.execute()
+    for sale_id, oks in zip(by_sale, answers, strict=True):
+        if oks == -1:
+            raise Unavailable(sale_id)
     return {
         (sale_id, order_id): ok == 1
         for (sale_id, order_ids), oks in zip(by_sale.items(), answers, strict=True)
@@ -227,7 +242,8 @@ def stale_holds(sale_id: int, held_before_ms: int) -> list[tuple[str, int]]:
 
 def release_stale(sale_id: int, holds: list[tuple[str, int]], held_before_ms: int) -> list[str]:
     """Give back each of ``holds`` still held, unconfirmed and older than ``held_before_ms``
-    (a hold made again since is kept); returns the order ids given back."""
+    (a hold made again since is kept, and all are kept while the sale's state is
+    unchecked: see ``Unavailable``); returns the order ids given back."""
     if not holds:
         return []
     scripts, pipe = sync_scripts(), sync_redis().pipeline(transaction=False)

@@ -4,12 +4,17 @@
 django-redis (admin, commands, the order worker; ``sync_scripts``) or
 ``plumbing.redis_pipe.PipelinedRedis`` (the buy hot path; ``hot_scripts``). Either
 runs a script by its SHA and loads it again if Redis forgot it.
+
+``purchase`` is told the run_id of the server it runs on: on the hot path's client the
+connection fills it in (``plumbing.redis_pipe.SERVER_ID``, free); elsewhere the script
+asks ``INFO`` itself. The scripts off the hot path always ask ``INFO``.
 """
 
 from functools import cache
 from pathlib import Path
 
 from plumbing.redis_clients import pipelined_redis, sync_redis
+from plumbing.redis_pipe import SERVER_ID
 from sales.inventory import keys
 
 LUA_DIR = Path(__file__).with_name("lua")
@@ -21,13 +26,16 @@ def source(name: str) -> str:
 
 
 class ScriptSet:
-    """The four scripts bound to one client, with their keys laid out."""
+    """The scripts bound to one client, with their keys laid out."""
 
-    def __init__(self, client):
+    def __init__(self, client, server=""):
+        """``server``: what ``purchase`` is told of the server's run_id (see above)."""
+        self._server = server
         self._purchase = client.register_script(source("purchase"))
         self._release = client.register_script(source("release"))
         self._confirm = client.register_script(source("confirm"))
         self._load_stock = client.register_script(source("load_stock"))
+        self._rebuild = client.register_script(source("rebuild"))
 
     def purchase(
         self, sale_id: int, buyer_id: int, order_id: str, rate_limit: int, second: int, client=None, idempotency_key=""
@@ -43,7 +51,7 @@ class ScriptSet:
                 keys.since(sale_id),
                 keys.idempotency(sale_id),
             ],
-            args=[buyer_id, order_id, rate_limit, idempotency_key],
+            args=[buyer_id, order_id, rate_limit, idempotency_key, self._server],
             client=client,
         )
 
@@ -58,21 +66,41 @@ class ScriptSet:
                 keys.orders(sale_id),
                 keys.confirmed(sale_id),
                 keys.since(sale_id),
+                keys.meta(sale_id),
             ],
             args=[buyer_id, order_id] if held_before_ms is None else [buyer_id, order_id, held_before_ms],
             **options,
         )
 
-    def confirm(self, sale_id: int, order_ids: list[str], client=None) -> list[int]:
-        """1 (confirmed) or 0 (released) per order id; ``client`` may be a pipeline."""
+    def confirm(self, sale_id: int, order_ids: list[str], client=None) -> list[int] | int:
+        """1 (confirmed) or 0 (released) per order id, or -1 (the sale's state is unchecked);
+        ``client`` may be a pipeline."""
         return self._confirm(
-            keys=[keys.orders(sale_id), keys.confirmed(sale_id), keys.since(sale_id)], args=order_ids, client=client
+            keys=[keys.meta(sale_id), keys.orders(sale_id), keys.confirmed(sale_id), keys.since(sale_id)],
+            args=order_ids,
+            client=client,
         )
 
-    def load_stock(self, sale_id: int, *, total, starts_ms, ends_ms, limit, price, sold, title):
+    def load_stock(self, sale_id: int, *, total, starts_ms, ends_ms, limit, price, sold, title, fresh):
         return self._load_stock(
             keys=[keys.meta(sale_id), keys.stock(sale_id)],
-            args=[total, starts_ms, ends_ms, limit, price, sold, title],
+            args=[total, starts_ms, ends_ms, limit, price, sold, title, int(fresh)],
+        )
+
+    def rebuild(self, sale_id: int, *, offer: list, confirmed: list[tuple[str, int]], held: list[tuple[str, int]]):
+        """``offer``: total, starts_ms, ends_ms, limit, price, title."""
+        pairs = [part for order_id, buyer_id in (*confirmed, *held) for part in (order_id, buyer_id)]
+        return self._rebuild(
+            keys=[
+                keys.meta(sale_id),
+                keys.stock(sale_id),
+                keys.buyers(sale_id),
+                keys.orders(sale_id),
+                keys.confirmed(sale_id),
+                keys.since(sale_id),
+                keys.idempotency(sale_id),
+            ],
+            args=[*offer, len(confirmed), *pairs],
         )
 
 
@@ -92,5 +120,5 @@ def hot_scripts() -> ScriptSet:
     client = pipelined_redis()
     scripts = _hot.get(id(client))
     if scripts is None:
-        scripts = _hot[id(client)] = ScriptSet(client)
+        scripts = _hot[id(client)] = ScriptSet(client, server=SERVER_ID)
     return scripts

@@ -33,19 +33,100 @@ class Offer:
     ends_ms: int
 
 
-def load(sale_id: int, *, total: int, starts_ms: int, ends_ms: int, limit: int, price: str, sold: int, title: str):
+def load(
+    sale_id: int,
+    *,
+    total: int,
+    starts_ms: int,
+    ends_ms: int,
+    limit: int,
+    price: str,
+    sold: int,
+    title: str,
+    fresh: bool = False,
+):
     """Load or update the sale's offer; returns the units left.
 
     ``sold`` is what the database knows was sold, used only when Redis has no
     stock for the sale (new, or Redis lost its data); otherwise the counter moves
     by the change of ``total``. Raises ``StockBelowSold`` if ``total`` is too small.
+    ``fresh``: the sale was just created, nobody can hold a unit of it. A sale Redis
+    does not have and that is not fresh is loaded unchecked: it sells nothing until
+    ``rebuild`` (holds whose events are still on their way may be missing).
     """
     code, value = sync_scripts().load_stock(
-        sale_id, total=total, starts_ms=starts_ms, ends_ms=ends_ms, limit=limit, price=price, sold=sold, title=title
+        sale_id,
+        total=total,
+        starts_ms=starts_ms,
+        ends_ms=ends_ms,
+        limit=limit,
+        price=price,
+        sold=sold,
+        title=title,
+        fresh=fresh,
     )
     if code != 1:
         raise StockBelowSold(int(value))
     return int(value)
+
+
+def server_run_id() -> str:
+    """The run_id of the Redis server: a new one at every start, and a promoted replica has its own."""
+    return sync_redis().info("server")["run_id"]
+
+
+def unchecked(sale_ids: list[int]) -> list[int]:
+    """The sales, of ``sale_ids``, whose state Redis does not have or has not had checked on this
+    server since it started (a restart, perhaps from an older AOF; a failover; keys deleted):
+    they sell nothing, and their holds are neither confirmed nor swept, until ``rebuild``."""
+    if not sale_ids:
+        return []
+    run_id = server_run_id()
+    pipe = sync_redis().pipeline(transaction=False)
+    for sale_id in sale_ids:
+        pipe.hget(keys.meta(sale_id), "server")
+    servers = pipe.execute()
+    return [s for s, server in zip(sale_ids, servers, strict=True) if server is None or server.decode() != run_id]
+
+
+def mark_unchecked(sale_id: int) -> None:
+    """Stop the sale selling (and its holds being confirmed or swept) until ``rebuild``: for a
+    sale whose counts say Redis lost or changed its data."""
+    sync_redis().hset(keys.meta(sale_id), "server", "")
+
+
+@dataclass(frozen=True, slots=True)
+class Rebuilt:
+    remaining: int
+    held: int  # units held: ordered (confirmed) or with an event still to be read
+
+
+def rebuild(
+    sale_id: int,
+    *,
+    total: int,
+    starts_ms: int,
+    ends_ms: int,
+    limit: int,
+    price: str,
+    title: str,
+    confirmed: list[tuple[str, int]],
+    held: list[tuple[str, int]],
+) -> Rebuilt:
+    """Replace the sale's state with what the database and the order topic say, and mark it checked.
+
+    ``confirmed``: (order id, buyer id) of the sale's order rows; ``held``: those of the events
+    the order consumer has yet to read, and no row. The caller makes sure that no other event
+    for the sale can still reach the topic (``orders.recovery``).
+    """
+    offer = [total, starts_ms, ends_ms, limit, price, title]
+    remaining, units = sync_scripts().rebuild(sale_id, offer=offer, confirmed=confirmed, held=held)
+    if held:
+        pipe = sync_redis().pipeline(transaction=False)
+        for order_id, buyer_id in held:
+            pipe.set(keys.order_index(order_id), f"{sale_id}:{buyer_id}", ex=keys.HOLDER_INDEX_TTL)
+        pipe.execute()
+    return Rebuilt(int(remaining), int(units))
 
 
 def forget(sale_id: int) -> None:

@@ -1,8 +1,12 @@
 -- Decide one buy click atomically.
 -- KEYS: meta, stock, buyers, orders, rate, since, idempotency
--- ARGV: buyer_id, order_id, rate_limit (0 = off), idempotency key ('' = none)
+-- ARGV: buyer_id, order_id, rate_limit (0 = off), idempotency key ('' = none),
+-- server: the run_id of this Redis server as the caller's connection learned it
+-- ('' or absent: asked here, which costs an INFO)
 -- Returns {code, remaining, price}: 1 reserved, -1 sold_out, -2 limit_reached,
--- -3 not_started, -4 ended, -5 unknown sale, -6 rate_limited. limit_reached
+-- -3 not_started, -4 ended, -5 unknown sale, -6 rate_limited, -7 unverified: the
+-- sale's state was not checked on this server since it started (a restart from an
+-- older AOF, a promoted replica): nothing is sold until it is rebuilt. limit_reached
 -- returns {-2, remaining, held, unconfirmed, price}: held is the buyer's order ids,
 -- space-separated; unconfirmed those of them the order consumer has not confirmed,
 -- whose reservation time is set to now (the caller produces their events again, in
@@ -15,9 +19,16 @@
 -- renewed = 1 when it is not confirmed yet (its reservation time is set to now, and the
 -- caller produces its event again, as for limit_reached).
 -- Every rejection leaves stock, buyers and orders untouched.
-local meta = redis.call('HMGET', KEYS[1], 'starts_at', 'ends_at', 'limit', 'price')
+local meta = redis.call('HMGET', KEYS[1], 'starts_at', 'ends_at', 'limit', 'price', 'server')
 if not meta[1] then
   return {-5, 0}
+end
+local server = ARGV[5]
+if not server or server == '' then
+  server = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
+end
+if meta[5] ~= server then
+  return {-7, 0}
 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)

@@ -1,14 +1,22 @@
 -- Give a reservation back: the broker never acknowledged its order event, or no
 -- event for it can still reach the order consumer (an abandoned hold).
--- KEYS: stock, buyers, orders, confirmed, since
+-- KEYS: stock, buyers, orders, confirmed, since, meta
 -- ARGV: buyer_id, order_id[, held_before_ms]
 -- Returns 1 released, 0 already confirmed by the order consumer (the order
 -- stands and must not be released), -1 unknown (already released), 2 kept: the
--- hold is newer than held_before_ms.
+-- hold is newer than held_before_ms, 3 kept: held_before_ms is given (the hold is
+-- thought abandoned) but the sale's state was not checked on this server since it
+-- started (see purchase.lua): its confirmation may have been lost.
+-- A give-back without held_before_ms (the buy's own, after the broker refused its
+-- event) is right on any state: its buyer was told to try again.
 if redis.call('SISMEMBER', KEYS[4], ARGV[2]) == 1 then
   return 0
 end
 if ARGV[3] then
+  local server = redis.call('HGET', KEYS[6], 'server')
+  if not server or server ~= string.match(redis.call('INFO', 'server'), 'run_id:(%x+)') then
+    return 3
+  end
   local since = redis.call('ZSCORE', KEYS[5], ARGV[2])
   if since and tonumber(since) >= tonumber(ARGV[3]) then
     return 2
