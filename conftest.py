@@ -192,6 +192,13 @@ class OrderConsumerProcess(ManageProcess):
         super().__init__("consume_orders", *args, **env)
 
 
+def stack(*args) -> None:
+    """``scripts/stack`` (e.g. "stop", "kafka"): for tests that stop or restart a service."""
+    done = subprocess.run([str(ROOT / "scripts" / "stack"), *args], capture_output=True, text=True, timeout=180)
+    said = f"{done.stdout}\n{done.stderr}"
+    assert done.returncode == 0, f"scripts/stack {' '.join(args)} exited {done.returncode}:\n{said}"
+
+
 def wait_until(predicate, timeout: float, what, interval: float = 0.02):
     """Poll ``predicate`` until it returns something truthy, and return that; fail the test
     after ``timeout`` seconds, saying ``what`` was awaited (a string, or a function giving one)."""

@@ -101,8 +101,12 @@ async def _place(sale_id: int, buyer_id: int, idempotency_key: str) -> PlacedOrd
             sale_id, buyer_id, order_id, rate_limit=settings.BUY_RATE_LIMIT, idempotency_key=idempotency_key
         )
     except inventory.Refused as refused:
-        if refused.unconfirmed:
-            await _hand_off_again(sale_id, buyer_id, refused.unconfirmed, refused.price, asked_at)
+        # limit_reached names the buyer's orders only once Kafka has them all: one whose event
+        # cannot be handed off again may be given back by the sweep, so the buyer tries again
+        if refused.unconfirmed and not await _hand_off_again(
+            sale_id, buyer_id, refused.unconfirmed, refused.price, asked_at
+        ):
+            raise TryAgain from None
         if refused.reason is inventory.Refusal.UNKNOWN_SALE:
             await _not_in_redis(sale_id)
         raise

@@ -126,3 +126,14 @@ def test_the_buyer_of_an_abandoned_hold_who_tries_again_is_told_the_order_and_it
         offsets.close()
     assert inventory.remaining([sale.pk])[sale.pk] == 1
     placing.close_producer()
+
+
+def test_a_buyer_at_the_limit_whose_unconfirmed_order_cannot_be_handed_off_again_is_asked_to_retry(settings):
+    """limit_reached names an order only once Kafka has it: this one's event cannot be produced in
+    time (nothing is, past BUY_PRODUCE_WITHIN), so the sweep may give it back: 503 retry."""
+    settings.BUY_PRODUCE_WITHIN = 0.0
+    sale = SaleFactory(total_stock=2, limit_per_buyer=1)
+    buyer = BuyerFactory()
+    inventory.reserve_many(sale.pk, [(buyer.pk, str(uuid.uuid4()))])
+    assert asyncio.run(buy_answer(sale.pk, buyer.pk)) == (503, {"status": "retry"})
+    assert inventory.held_by_buyer(sale.pk) == {buyer.pk: 1}  # left to the sweep, which waits the bound

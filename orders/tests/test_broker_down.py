@@ -1,26 +1,18 @@
 """Acceptance: with the Kafka broker stopped, a buy answers 503 retry within the
 bound and leaves the stock and the buyer's record as they were."""
 
-import subprocess
 import time
 
 import httpx
 import pytest
 
-from conftest import ROOT, LiveSite
+from conftest import LiveSite, stack
 from plumbing.redis_clients import sync_redis
 from sales.buyers import mint_token
 from sales.inventory import keys
 from sales.tests.factories import BuyerFactory, SaleFactory
 
 ACK_TIMEOUT = 2.0
-
-
-def stack(*args):
-    done = subprocess.run([str(ROOT / "scripts" / "stack"), *args], capture_output=True, text=True, timeout=180)
-    # What the stack script said, if it failed (it once did here, with Kafka up moments later).
-    said = f"{done.stdout}\n{done.stderr}"
-    assert done.returncode == 0, f"scripts/stack {' '.join(args)} exited {done.returncode}:\n{said}"
 
 
 @pytest.fixture
