@@ -1,10 +1,11 @@
 """``GET /api/sales/<id>``: the sale's public view from Redis alone, as a lean ASGI handler
 (``seckill_site.hotpath`` routes it ahead of Django: buyers poll it at the start of a sale)."""
 
+from django.db import DatabaseError
 from redis.exceptions import RedisError
 
 from plumbing.http import RETRY, bad_request, parse_id, send_json, status_body
-from sales.selectors import sale_public
+from sales.selectors import sale_public, sale_window
 
 
 async def sale_detail(scope, send, raw_sale_id: str) -> None:
@@ -13,7 +14,11 @@ async def sale_detail(scope, send, raw_sale_id: str) -> None:
     sale_id = parse_id(raw_sale_id)
     try:
         snapshot = await sale_public(sale_id) if sale_id is not None else None
-    except RedisError:
+        # not in Redis but in the database: Redis lost it and it is being rebuilt (orders.recovery)
+        lost = snapshot is None and sale_id is not None and await sale_window(sale_id) is not None
+    except (RedisError, DatabaseError):
+        return await send_json(send, 503, status_body(RETRY))
+    if lost:
         return await send_json(send, 503, status_body(RETRY))
     if snapshot is None:
         return await send_json(send, 404, status_body("not_found"))

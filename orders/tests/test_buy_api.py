@@ -245,3 +245,17 @@ def test_a_buy_repeated_with_its_idempotency_key_answers_the_same_order(live_sit
         409,
         {"status": "limit_reached", "order_ids": [first.json()["order_id"]]},
     )
+
+
+def test_a_sale_redis_lost_answers_retry_until_rebuilt_and_an_unknown_one_not_found(live_site, buyer):
+    """The sale is in the database but not in Redis (its keys deleted): it is being rebuilt
+    (orders.recovery), so buyers and pollers are told to try again, not that it does not exist."""
+    sale = SaleFactory(total_stock=5)
+    sync_redis().delete(*keys.all_of_sale(sale.pk))
+    with httpx.Client(base_url=live_site.url) as client:
+        for method, path in (("POST", f"/api/sales/{sale.pk}/buy"), ("GET", f"/api/sales/{sale.pk}")):
+            r = client.request(method, path, headers=bearer(buyer.pk))
+            assert (r.status_code, r.json()) == (503, {"status": "retry"}), (method, r.text)
+        r = client.get(f"/api/sales/{sale.pk + 1000}")
+        assert (r.status_code, r.json()["status"]) == (404, "not_found")
+    assert sync_redis().exists(keys.stock(sale.pk)) == 0  # nothing was taken or made up

@@ -1,7 +1,7 @@
 """Redis loses a sale's data in the middle of a sale (issue 10): its keys deleted, or Redis
 SIGKILLed and restarted (its AOF is fsynced every second, so the last writes may be gone).
 
-Buyers arrive at once and try again on 503 (or a refused connection), as clients should.
+Buyers arrive over a few seconds and try again on 503 (or a refused connection), as clients should.
 The site, an order consumer and ``manage.py reconcile --repair --every`` (as ``scripts/run``
 starts them, with a short abandoned-hold bound) run throughout. Afterwards: no answer was a
 5xx other than ``503 retry``, never more rows than units nor than the limit per buyer, every
@@ -34,6 +34,7 @@ UNITS, BUYERS = 300, 400
 # bound = 0.5 + 2 + 1 = 3.5 s (orders.abandoned.bound_ms)
 SHORT_BOUND = {"BUY_PRODUCE_WITHIN": "0.5", "BUY_ACK_TIMEOUT": "2", "HOLD_SLACK": "1", "HOLD_SWEEP_INTERVAL": "0.5"}
 TRY_FOR = 60.0  # seconds a buyer keeps trying again on 503
+ARRIVALS = 3.0  # seconds over which the buyers arrive
 
 
 def delete_the_sales_keys(sale_id: int) -> None:
@@ -48,13 +49,14 @@ def kill_and_restart_redis(_sale_id: int) -> None:
 
 
 async def crowd(site: LiveSite, sale_id: int, tokens: list[str], fault) -> list[list[tuple[int, dict]]]:
-    """Every buyer buys, all at once, trying again on 503 and 429; ``fault`` strikes when a third is sold.
-    Returns each buyer's answers, in order (code -1: no answer)."""
+    """Every buyer buys, arriving over ARRIVALS seconds, trying again on 503 and 429; ``fault``
+    strikes when a third is sold. Returns each buyer's answers, in order (code -1: no answer)."""
     answers: list[list[tuple[int, dict]]] = [[] for _ in tokens]
     limits = httpx.Limits(max_connections=len(tokens))
     async with httpx.AsyncClient(base_url=site.url, timeout=30, limits=limits) as client:
 
         async def buy(i: int, token: str) -> None:
+            await asyncio.sleep(i * ARRIVALS / len(tokens))  # arriving through the fault, and after it
             give_up = time.monotonic() + TRY_FOR
             while time.monotonic() < give_up:
                 try:

@@ -2,9 +2,9 @@
 
 Buyers arrive at once, spread over both processes; a request the dead one fails is
 sent again to the other, as a load balancer would. Whatever the dead process left
-between its purchase scripts and its producer is given back by
-``manage.py release_abandoned`` (a short bound here), and a retrying buyer who holds
-an order hears ``limit_reached`` with it. Afterwards: stock + order rows = total,
+between its purchase scripts and its producer is given back by ``manage.py reconcile
+--repair --every``, as ``scripts/run`` starts it (a short bound here), and a retrying buyer
+who holds an order hears ``limit_reached`` with it. Afterwards: stock + order rows = total,
 every 201 is a row, every row was told to its buyer (201, or limit_reached naming it)
 and its buyer can see it, and nobody holding a row was told sold_out.
 
@@ -80,7 +80,7 @@ def test_a_web_process_killed_mid_sale_leaves_no_unit_held_by_nobody(kafka_topic
     tokens = [mint_token(b) for b in buyer_ids]
     group, _ = fresh_group()
     consumer = OrderConsumerProcess("--group", group)
-    sweeper = ManageProcess("release_abandoned", "--group", group, **SHORT_BOUND)
+    sweeper = ManageProcess("reconcile", "--repair", "--every", "0.5", "--group", group, **SHORT_BOUND)
     dying, staying = LiveSite(**SHORT_BOUND), LiveSite(**SHORT_BOUND)
     try:
         for site in (dying, staying):  # both serving (not only listening) before the crowd comes
