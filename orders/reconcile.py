@@ -47,9 +47,10 @@ def check(sale_ids: list[int] | None, lag: int) -> list[SaleCheck]:
     sales = Sale.objects.order_by("pk")
     if sale_ids:
         sales = sales.filter(pk__in=sale_ids)
-    rows = dict(Order.objects.values_list("sale_id").annotate(n=Count("pk")).values_list("sale_id", "n"))
-    cutoff = inventory.redis_time_ms() - bound_ms()
     sales = list(sales)
+    counted = Order.objects.filter(sale_id__in=[sale.pk for sale in sales])
+    rows = dict(counted.values_list("sale_id").annotate(n=Count("pk")).values_list("sale_id", "n"))
+    cutoff = inventory.redis_time_ms() - bound_ms()
     unchecked = set(inventory.unchecked([sale.pk for sale in sales]))
     checks = []
     for sale in sales:
