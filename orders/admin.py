@@ -5,7 +5,7 @@ import uuid
 from django.contrib import admin
 from django.db.models import Count, Q
 
-from orders.models import Order
+from orders.models import HOLDS_A_UNIT, Order
 from sales.admin import SaleAdmin
 from sales.models import Sale
 
@@ -50,7 +50,7 @@ class SaleWithOrdersAdmin(SaleAdmin):
         return (
             super()
             .get_queryset(request)
-            .annotate(confirmed_orders=Count("orders", filter=Q(orders__status=Order.Status.CONFIRMED)))
+            .annotate(confirmed_orders=Count("orders", filter=Q(orders__status__in=HOLDS_A_UNIT)))
         )
 
     @admin.display(description="confirmed orders", ordering="confirmed_orders")

@@ -20,7 +20,7 @@ def notify_confirmed(result: BatchResult) -> None:
         watching = presence.watching(list({d.value.buyer_id for d in result.written}))
         push.to_buyers(
             [
-                (d.value.buyer_id, messages.order_payload(str(d.value.order_id), Order.Status.CONFIRMED))
+                (d.value.buyer_id, messages.order_payload(str(d.value.order_id), Order.Status.AWAITING_PAYMENT))
                 for d in result.written
                 if d.value.buyer_id in watching
             ]

@@ -5,7 +5,8 @@ rows, and what the order consumer group still has to read. What must hold:
 
 - ``in stock + held = total`` in Redis (every script moves a unit from one to the other);
   anything else means Redis lost or changed data.
-- ``rows = confirmed``: the consumer confirms a hold, then writes its row in the same
+- ``rows = confirmed``, counting the rows that hold their unit (awaiting payment, paid, or
+  ended with the return still to do): the consumer confirms a hold, then writes its row in the same
   batch. Fewer rows is work in flight while the group has events to read; more rows
   than confirmations means Redis lost them.
 - No hold older than the abandoned-hold bound (``orders.abandoned``): ``--repair``
@@ -19,11 +20,11 @@ rows, and what the order consumer group still has to read. What must hold:
 import time
 from dataclasses import dataclass, field
 
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from orders.abandoned import AbandonedHolds, bound_ms
-from orders.models import Order
+from orders.models import HOLDS_A_UNIT, Order
 from orders.recovery import Recovery, Restored
 from sales import inventory
 from sales.models import Sale
@@ -48,8 +49,15 @@ def check(sale_ids: list[int] | None, lag: int) -> list[SaleCheck]:
     if sale_ids:
         sales = sales.filter(pk__in=sale_ids)
     sales = list(sales)
+    # rows whose unit Redis counts as confirmed: awaiting payment or paid, and ended ones whose
+    # return is not done yet (Redis confirms them until ``orders.lifecycle.return_units`` runs)
     counted = Order.objects.filter(sale_id__in=[sale.pk for sale in sales])
-    rows = dict(counted.values_list("sale_id").annotate(n=Count("pk")).values_list("sale_id", "n"))
+    holding = Q(status__in=HOLDS_A_UNIT) | Q(unit_returned=False)
+    tallies = counted.values_list("sale_id").annotate(
+        n=Count("pk", filter=holding), firm=Count("pk", filter=Q(status__in=HOLDS_A_UNIT))
+    )
+    rows = {sale_id: n for sale_id, n, _ in tallies.values_list("sale_id", "n", "firm")}
+    firm = {sale_id: f for sale_id, _, f in tallies.values_list("sale_id", "n", "firm")}
     cutoff = inventory.redis_time_ms() - bound_ms()
     unchecked = set(inventory.unchecked([sale.pk for sale in sales]))
     checks = []
@@ -69,8 +77,8 @@ def check(sale_ids: list[int] | None, lag: int) -> list[SaleCheck]:
         if ledger.in_stock + ledger.holds != ledger.total:
             found.problems.append(f"Redis: in stock {ledger.in_stock} + held {ledger.holds} != total {ledger.total}")
             found.lost_data = True
-        if n_rows > ledger.confirmed:
-            found.problems.append(f"{n_rows - ledger.confirmed} row(s) without a confirmation in Redis")
+        if firm.get(sale.pk, 0) > ledger.confirmed:
+            found.problems.append(f"{firm[sale.pk] - ledger.confirmed} row(s) without a confirmation in Redis")
             found.lost_data = True
         elif n_rows < ledger.confirmed and lag == 0:
             found.problems.append(f"{ledger.confirmed - n_rows} confirmed hold(s) without a row, nothing left to read")

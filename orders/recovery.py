@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 from orders import events
 from orders.abandoned import bound_ms, recent_sales
-from orders.models import Order
+from orders.models import HOLDS_A_UNIT, Order
 from sales import inventory
 from sales.models import Sale
 from sales.state import to_ms
@@ -65,13 +65,14 @@ def unread_holds(offsets, sale_ids: set[int]) -> dict[int, dict[str, int]]:
 
 def restore(sale: Sale, unread: dict[str, int]) -> Restored:
     """Rebuild one sale's state from its rows and ``unread`` (its events not read yet)."""
-    rows = [
-        (str(order_id), buyer_id)
-        for order_id, buyer_id in Order.objects.filter(sale=sale, status=Order.Status.CONFIRMED)
-        .order_by("pk")
-        .values_list("order_id", "buyer_id")
-    ]
-    have_rows = {order_id for order_id, _ in rows}
+    every_row = Order.objects.filter(sale=sale).order_by("pk").values_list("order_id", "buyer_id", "status")
+    rows, returned = [], []
+    for order_id, buyer_id, status in every_row:
+        if status in HOLDS_A_UNIT:
+            rows.append((str(order_id), buyer_id))
+        else:  # expired or cancelled: its unit is back in stock (return_units then finds it returned)
+            returned.append(str(order_id))
+    have_rows = {order_id for order_id, _ in rows} | set(returned)
     held = [(order_id, buyer_id) for order_id, buyer_id in unread.items() if order_id not in have_rows]
     rebuilt = inventory.rebuild(
         sale.pk,
@@ -83,6 +84,7 @@ def restore(sale: Sale, unread: dict[str, int]) -> Restored:
         title=sale.title,
         confirmed=rows,
         held=held,
+        returned=returned,
     )
     if rebuilt.held > sale.total_stock:
         log.error("sale %s: %d units held or ordered, of %d", sale.pk, rebuilt.held, sale.total_stock)

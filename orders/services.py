@@ -11,8 +11,9 @@ a reservation ends either released or confirmed, never both.
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connections, router, transaction
 from django.db.models.constants import OnConflict
@@ -40,28 +41,30 @@ class BatchResult:
     rejected: list[tuple[Placed, str]]
 
 
-def _unknown_references(placed: list[Placed]) -> dict[int, str]:
-    """Index -> reason for events whose sale or buyer does not exist.
+def _check_references(placed: list[Placed]) -> tuple[dict[int, str], dict[int, timedelta]]:
+    """(index -> reason for events whose sale or buyer does not exist, sale id -> its payment window).
 
-    Almost always every reference exists, so a COUNT per table settles it; the
-    ids are fetched only when a count falls short.
+    Almost always every buyer exists, so a COUNT settles it; the ids are fetched only
+    when it falls short.
     """
     sale_ids = {p.value.sale_id for p in placed}
     buyer_ids = {p.value.buyer_id for p in placed}
-    sales, buyers = Sale.objects.filter(pk__in=sale_ids), get_user_model().objects.filter(pk__in=buyer_ids)
-    missing_sales = sales.count() != len(sale_ids)
+    windows = {
+        pk: timedelta(seconds=settings.PAYMENT_WINDOW if window is None else window)
+        for pk, window in Sale.objects.filter(pk__in=sale_ids).values_list("pk", "payment_window")
+    }
+    buyers = get_user_model().objects.filter(pk__in=buyer_ids)
     missing_buyers = buyers.count() != len(buyer_ids)
-    if not (missing_sales or missing_buyers):
-        return {}
-    sale_ids = set(sales.values_list("pk", flat=True)) if missing_sales else sale_ids
+    if len(windows) == len(sale_ids) and not missing_buyers:
+        return {}, windows
     buyer_ids = set(buyers.values_list("pk", flat=True)) if missing_buyers else buyer_ids
     problems = {}
     for i, p in enumerate(placed):
-        if p.value.sale_id not in sale_ids:
+        if p.value.sale_id not in windows:
             problems[i] = f"unknown sale {p.value.sale_id}"
         elif p.value.buyer_id not in buyer_ids:
             problems[i] = f"unknown buyer {p.value.buyer_id}"
-    return problems
+    return problems, windows
 
 
 class OrderInsert:
@@ -130,7 +133,7 @@ def persist_batch(placed: list[Placed]) -> BatchResult:
     result = BatchResult(written=[], released=[], rejected=[])
     if not placed:
         return result
-    problems = _unknown_references(placed)
+    problems, windows = _check_references(placed)
     candidates = []
     for i, p in enumerate(placed):
         if i in problems:
@@ -141,6 +144,7 @@ def persist_batch(placed: list[Placed]) -> BatchResult:
     holds = [(p.value.sale_id, str(p.value.order_id)) for p in candidates]
     confirmed = inventory.confirm(holds)
     rows = []
+    written_at = datetime.now(UTC)
     for p, hold in zip(candidates, holds, strict=True):
         if confirmed[hold]:
             result.written.append(p)
@@ -150,8 +154,12 @@ def persist_batch(placed: list[Placed]) -> BatchResult:
                     "sale_id": p.value.sale_id,
                     "buyer_id": p.value.buyer_id,
                     "price": p.value.price,
-                    "status": Order.Status.CONFIRMED,
+                    "status": Order.Status.AWAITING_PAYMENT,
                     "reserved_at": p.value.reserved_at,
+                    "pay_by": written_at + windows[p.value.sale_id],
+                    "paid_at": None,
+                    "ended_at": None,
+                    "unit_returned": False,
                     "kafka_partition": p.partition,
                     "kafka_offset": p.offset,
                 }

@@ -17,6 +17,9 @@ class Sale(models.Model):
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     limit_per_buyer = models.PositiveIntegerField(default=1)
+    payment_window = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Seconds a buyer has to pay an order; empty: the PAYMENT_WINDOW setting."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

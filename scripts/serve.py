@@ -86,6 +86,8 @@ def main() -> int:
     launches += [([sys.executable, "manage.py", "publish_stock"], ())]
     # abandoned holds given back, lost Redis state rebuilt, differences logged: orders/reconcile.py
     launches += [([sys.executable, "manage.py", "reconcile", "--repair", "--every"], ())]
+    # unpaid orders expire at pay_by and their units go back on sale: orders/lifecycle.py
+    launches += [([sys.executable, "manage.py", "expire_orders"], ())]
 
     stopping = False
     crashed = False

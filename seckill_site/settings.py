@@ -145,6 +145,20 @@ BUY_PRODUCE_WITHIN = env_float("BUY_PRODUCE_WITHIN", 1.0)
 HOLD_SLACK = env_float("HOLD_SLACK", 4.0)
 # Seconds between two rounds of manage.py reconcile --every (and of release_abandoned).
 HOLD_SWEEP_INTERVAL = env_float("HOLD_SWEEP_INTERVAL", 2.0)
+# Seconds a buyer has to pay a written order (a sale may set its own); then it expires and
+# its unit goes back on sale (manage.py expire_orders).
+PAYMENT_WINDOW = env_int("PAYMENT_WINDOW", 900)
+# Seconds between two rounds of manage.py expire_orders.
+EXPIRE_INTERVAL = env_float("EXPIRE_INTERVAL", 1.0)
+# The HMAC secret of the mock payment provider's webhooks (a real provider's comes from it).
+# The payment provider (orders/payments/providers.py): "mock" captures at once.
+PAYMENT_PROVIDER = env_str("PAYMENT_PROVIDER", "mock")
+_DEV_WEBHOOK_SECRET = "dev-only-mock-webhook-secret"
+PAYMENT_WEBHOOK_SECRET = env_str("PAYMENT_WEBHOOK_SECRET", _DEV_WEBHOOK_SECRET)
+if not DEBUG and PAYMENT_WEBHOOK_SECRET == _DEV_WEBHOOK_SECRET:
+    raise ImproperlyConfigured("Set PAYMENT_WEBHOOK_SECRET when DJANGO_DEBUG is off.")
+# Seconds a webhook's signed timestamp may be off before it is refused as stale.
+PAYMENT_WEBHOOK_TOLERANCE = env_int("PAYMENT_WEBHOOK_TOLERANCE", 300)
 # Buy requests one buyer may send per second to one sale; 0 disables the limit.
 BUY_RATE_LIMIT = env_int("BUY_RATE_LIMIT", 5)
 # Lifetime of a buyer's bearer token, in seconds.

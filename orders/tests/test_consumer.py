@@ -181,7 +181,7 @@ def test_each_valid_event_becomes_one_row():
         assert (row.buyer_id, row.price, row.status, row.reserved_at) == (
             r.buyer_id,
             Decimal(r.price),
-            Order.Status.CONFIRMED,
+            Order.Status.AWAITING_PAYMENT,
             r.reserved_at,
         )
         assert (row.kafka_partition, row.kafka_offset) == where[r.order_id]

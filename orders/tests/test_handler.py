@@ -51,7 +51,7 @@ def test_each_reserved_event_becomes_one_confirmed_row_with_where_it_came_from(s
     batch = reserved(sale, buyers, 4)
     result = worker.handle(batch)
     assert (len(result.written), result.released, result.rejected) == (4, [], [])
-    assert rows(sale) == {str(d.value.order_id): (d.value.buyer_id, "confirmed") for d in batch}
+    assert rows(sale) == {str(d.value.order_id): (d.value.buyer_id, "awaiting_payment") for d in batch}
     first = Order.objects.get(order_id=batch[0].value.order_id)
     assert (first.kafka_partition, first.kafka_offset, first.price) == (0, batch[0].offset, Decimal("19.99"))
 

@@ -1,5 +1,5 @@
 """``GET /api/orders/<id>`` on a real server (granian, then daphne): "pending" from the moment the
-buy is acknowledged, "confirmed" once ``consume_orders`` wrote the row, and
+buy is acknowledged, "awaiting_payment" once ``consume_orders`` wrote the row, and
 only ever shown to the buyer who placed the order."""
 
 import json
@@ -10,6 +10,7 @@ from email.message import Message
 
 import pytest
 
+from orders.models import Order
 from orders.tests.groups import fresh_group
 from orders.tests.test_consumer import consume
 from sales.buyers import mint_token
@@ -56,14 +57,23 @@ def test_order_is_pending_until_consumed_then_confirmed(live_site):
 
     status, body, headers = call(live_site, "GET", f"/api/orders/{order_id}", mint_token(buyer.pk))
     assert status == 200
-    assert body == {"order_id": order_id, "sale_id": sale.pk, "status": "pending"}
+    price = str(sale.price)
+    assert body == {"order_id": order_id, "sale_id": sale.pk, "status": "pending", "amount": price, "pay_by": None}
     assert headers["Cache-Control"] == "no-store"
 
     consume(group, 1)
 
-    assert order_status(live_site, order_id, buyer) == (
+    status, body = order_status(live_site, order_id, buyer)
+    pay_by = Order.objects.get(order_id=order_id).pay_by
+    assert (status, body) == (
         200,
-        {"order_id": order_id, "sale_id": sale.pk, "status": "confirmed"},
+        {
+            "order_id": order_id,
+            "sale_id": sale.pk,
+            "status": "awaiting_payment",
+            "amount": price,
+            "pay_by": pay_by.isoformat(),
+        },
     )
 
 
@@ -73,8 +83,8 @@ def test_an_order_is_shown_to_its_buyer_only(live_site):
     group, _ = fresh_group()
     order_id = buy(live_site, sale, buyer)
 
-    for stage in ("pending", "confirmed"):
-        if stage == "confirmed":
+    for stage in ("pending", "awaiting_payment"):
+        if stage == "awaiting_payment":
             consume(group, 1)
         assert order_status(live_site, order_id, buyer)[1]["status"] == stage
         assert order_status(live_site, order_id, other) == (404, {"status": "not_found"}), stage

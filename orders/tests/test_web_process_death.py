@@ -125,7 +125,7 @@ def test_a_web_process_killed_mid_sale_leaves_no_unit_held_by_nobody(kafka_topic
         with httpx.Client(base_url=staying.url) as client:  # every row's buyer can see it
             for order_id, buyer in list(rows.items())[:50]:
                 r = client.get(f"/api/orders/{order_id}", headers={"Authorization": f"Bearer {mint_token(buyer)}"})
-                assert (r.status_code, r.json()["status"]) == (200, "confirmed"), r.text
+                assert (r.status_code, r.json()["status"]) == (200, "awaiting_payment"), r.text
     finally:
         staying.stop()
         dying.stop()

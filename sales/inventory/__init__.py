@@ -11,6 +11,7 @@ from sales.inventory.reservations import (
     Refusal,
     Refused,
     Released,
+    Returned,
     Unavailable,
     confirm,
     holder_of,
@@ -20,6 +21,7 @@ from sales.inventory.reservations import (
     remember_holder,
     reserve,
     reserve_many,
+    return_units,
     stale_holds,
 )
 from sales.inventory.stock import (
@@ -49,6 +51,7 @@ __all__ = [
     "Refusal",
     "Refused",
     "Released",
+    "Returned",
     "StockBelowSold",
     "Unavailable",
     "confirm",
@@ -68,6 +71,7 @@ __all__ = [
     "remember_holder",
     "reserve",
     "reserve_many",
+    "return_units",
     "server_run_id",
     "stale_holds",
     "total_and_left",

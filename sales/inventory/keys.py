@@ -14,6 +14,8 @@ one Redis Cluster shard and its Lua scripts can touch all of them atomically.
 - ``orders``    hash: order id -> buyer id, every reservation still held
 - ``confirmed`` set: order ids the order consumer has accepted (no longer
   revocable)
+- ``returned``  set: order ids whose unit went back to the stock after the order
+  was confirmed (expired unpaid, or cancelled): each is returned once
 - ``since``     sorted set: order id -> when it was reserved (Redis time, ms), for
   every reservation neither confirmed nor released: where abandoned holds are found
 - ``idempotency`` hash: "<buyer id>:<Idempotency-Key>" -> the order id that key's buy reserved
@@ -48,6 +50,10 @@ def confirmed(sale_id: int) -> str:
     return f"{{sale:{sale_id}}}:confirmed"
 
 
+def returned(sale_id: int) -> str:
+    return f"{{sale:{sale_id}}}:returned"
+
+
 def since(sale_id: int) -> str:
     return f"{{sale:{sale_id}}}:since"
 
@@ -72,6 +78,7 @@ def all_of_sale(sale_id: int) -> list[str]:
         buyers(sale_id),
         orders(sale_id),
         confirmed(sale_id),
+        returned(sale_id),
         since(sale_id),
         idempotency(sale_id),
     ]

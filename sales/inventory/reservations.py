@@ -224,6 +224,32 @@ def confirm(holds: Iterable[tuple[int, str]]) -> dict[tuple[int, str], bool]:
     }
 
 
+class Returned(enum.Enum):
+    """What ``return_units`` did with an order's unit (restock.lua's codes)."""
+
+    NOW = 1  # back in stock, and in the buyer's allowance
+    BEFORE = 0  # it was returned before: nothing more
+    NOT_AN_ORDER = -1  # no confirmed order of the sale by that id
+    UNCHECKED = -2  # the sale's state is unchecked (see ``Unavailable``): ask again once rebuilt
+
+
+def return_units(units: Iterable[tuple[int, int, str]]) -> dict[str, Returned]:
+    """Give the units of confirmed orders, given as (sale id, buyer id, order id), back to their
+    sales: an order that expired unpaid or was cancelled. Once per order, however often asked,
+    so a caller that died before recording it simply asks again. One round trip."""
+    units = list(units)
+    if not units:
+        return {}
+    scripts, pipe = sync_scripts(), sync_redis().pipeline(transaction=False)
+    for sale_id, buyer_id, order_id in units:
+        scripts.restock(sale_id, buyer_id, order_id, client=pipe)
+    done = {order_id: Returned(code) for (_, _, order_id), code in zip(units, pipe.execute(), strict=True)}
+    for sale_id, _, order_id in units:
+        if done[order_id] is Returned.NOW:
+            _sold_out_until.pop(sale_id, None)
+    return done
+
+
 def redis_time_ms() -> int:
     """Redis's clock, in ms: the clock of every reservation's ``since``."""
     seconds, micros = sync_redis().time()

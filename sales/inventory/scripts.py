@@ -36,6 +36,7 @@ class ScriptSet:
         self._confirm = client.register_script(source("confirm"))
         self._load_stock = client.register_script(source("load_stock"))
         self._rebuild = client.register_script(source("rebuild"))
+        self._restock = client.register_script(source("restock"))
 
     def purchase(
         self, sale_id: int, buyer_id: int, order_id: str, rate_limit: int, second: int, client=None, idempotency_key=""
@@ -87,7 +88,15 @@ class ScriptSet:
             args=[total, starts_ms, ends_ms, limit, price, sold, title, int(fresh)],
         )
 
-    def rebuild(self, sale_id: int, *, offer: list, confirmed: list[tuple[str, int]], held: list[tuple[str, int]]):
+    def rebuild(
+        self,
+        sale_id: int,
+        *,
+        offer: list,
+        confirmed: list[tuple[str, int]],
+        held: list[tuple[str, int]],
+        returned: list[str],
+    ):
         """``offer``: total, starts_ms, ends_ms, limit, price, title."""
         pairs = [part for order_id, buyer_id in (*confirmed, *held) for part in (order_id, buyer_id)]
         return self._rebuild(
@@ -99,8 +108,24 @@ class ScriptSet:
                 keys.confirmed(sale_id),
                 keys.since(sale_id),
                 keys.idempotency(sale_id),
+                keys.returned(sale_id),
             ],
-            args=[*offer, len(confirmed), *pairs],
+            args=[*offer, len(confirmed), len(returned), *returned, *pairs],
+        )
+
+    def restock(self, sale_id: int, buyer_id: int, order_id: str, client=None) -> int:
+        """1 returned now, 0 before, -1 not a confirmed order, -2 the sale is unchecked."""
+        return self._restock(
+            keys=[
+                keys.stock(sale_id),
+                keys.buyers(sale_id),
+                keys.orders(sale_id),
+                keys.confirmed(sale_id),
+                keys.returned(sale_id),
+                keys.meta(sale_id),
+            ],
+            args=[buyer_id, order_id],
+            client=client,
         )
 
 

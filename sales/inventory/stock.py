@@ -112,15 +112,20 @@ def rebuild(
     title: str,
     confirmed: list[tuple[str, int]],
     held: list[tuple[str, int]],
+    returned: list[str] = (),
 ) -> Rebuilt:
     """Replace the sale's state with what the database and the order topic say, and mark it checked.
 
-    ``confirmed``: (order id, buyer id) of the sale's order rows; ``held``: those of the events
-    the order consumer has yet to read, and no row. The caller makes sure that no other event
-    for the sale can still reach the topic (``orders.recovery``).
+    ``confirmed``: (order id, buyer id) of the sale's order rows that hold their unit;
+    ``held``: those of the events the order consumer has yet to read, and no row;
+    ``returned``: the order ids whose unit went back to the stock (``return_units``). The
+    caller makes sure that no other event for the sale can still reach the topic
+    (``orders.recovery``).
     """
     offer = [total, starts_ms, ends_ms, limit, price, title]
-    remaining, units = sync_scripts().rebuild(sale_id, offer=offer, confirmed=confirmed, held=held)
+    remaining, units = sync_scripts().rebuild(
+        sale_id, offer=offer, confirmed=confirmed, held=held, returned=list(returned)
+    )
     if held:
         pipe = sync_redis().pipeline(transaction=False)
         for order_id, buyer_id in held:

@@ -99,7 +99,7 @@ def test_two_buyers_see_live_stock_confirmation_and_sell_out(live_site, workers,
     alice.click("#buy")
     expect(alice.locator("#outcome")).to_have_attribute("data-status", "reserved")
     expect(bob.locator("#remaining")).to_have_text("1")  # pushed, no reload
-    expect(alice.locator("#order")).to_have_attribute("data-status", "confirmed")
+    expect(alice.locator("#order")).to_have_attribute("data-status", "awaiting_payment")
     shot(alice, "2-alice-confirmed")
     shot(bob, "2-bob-sees-one-left")
 

@@ -64,7 +64,7 @@
         const s = await r.json();
         showStock(s.remaining, s.state);
       }
-      if (myOrder && token && el("order").dataset.status !== "confirmed") {
+      if (myOrder && token && el("order").dataset.status === "pending") {
         const o = await fetch("/api/orders/" + myOrder, { headers: { Authorization: "Bearer " + token }, cache: "no-store" });
         if (o.ok) showOrder(myOrder, (await o.json()).status);
       }
@@ -117,7 +117,10 @@
       showOrder(myOrder, "pending");
       // The confirmation may have been pushed before we knew the id: ask once.
       const o = await fetch("/api/orders/" + myOrder, { headers: { Authorization: "Bearer " + token }, cache: "no-store" });
-      if (o.ok && (await o.json()).status === "confirmed") showOrder(myOrder, "confirmed");
+      if (o.ok) {
+        const status = (await o.json()).status;
+        if (status !== "pending") showOrder(myOrder, status);
+      }
     } else if (body.status === "retry" || body.status === "rate_limited") {
       clicked = false; // the click was not taken: the buyer may try again
     }

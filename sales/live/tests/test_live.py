@@ -137,7 +137,7 @@ async def test_order_confirmation_reaches_only_its_buyer():
     assert await sync_to_async(presence.watching)([alice.pk, carol.pk]) == {alice.pk}
     written = BatchResult(written=[alices, carols], released=[], rejected=[])
     await sync_to_async(notify_confirmed, thread_sensitive=False)(written)
-    expected = {"type": "order", "order_id": str(alices.value.order_id), "status": "confirmed"}
+    expected = {"type": "order", "order_id": str(alices.value.order_id), "status": "awaiting_payment"}
     assert await alice_tab_1.receive_json_from(timeout=2) == expected
     assert await alice_tab_2.receive_json_from(timeout=2) == expected
     assert await drain(bob_tab, 0.5) == []

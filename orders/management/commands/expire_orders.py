@@ -1,0 +1,47 @@
+import signal
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import DatabaseError
+from redis.exceptions import RedisError
+
+from orders import lifecycle
+
+
+class Command(BaseCommand):
+    help = (
+        "Expire orders unpaid at their pay_by and give their units back to the sale, once each "
+        "(orders/lifecycle.py). Runs until SIGTERM/SIGINT, a round every EXPIRE_INTERVAL seconds."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--once", action="store_true", help="One round (expire, return units), then exit.")
+
+    def handle(self, *args, once, **options):
+        stopping = False
+
+        def stop(*_):
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        self.stdout.write(f"expiring unpaid orders every {settings.EXPIRE_INTERVAL:g} s")
+        self.stdout.flush()
+        while not stopping:
+            try:
+                expired = lifecycle.expire()
+                returned = lifecycle.return_units()
+            except (DatabaseError, RedisError) as exc:  # a service away: the next round does it
+                self.stderr.write(f"round failed: {exc!r}")
+                expired = returned = 0
+            if expired or returned:
+                self.stdout.write(f"expired {expired} order(s); {returned} unit(s) back on sale")
+                self.stdout.flush()
+            if once:
+                break
+            if expired < 1000:  # a full round may have more waiting
+                deadline = time.monotonic() + settings.EXPIRE_INTERVAL
+                while not stopping and time.monotonic() < deadline:
+                    time.sleep(0.05)
