@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from orders.models import Order
+from orders.notify import notify_status
 from sales import inventory
 
 log = logging.getLogger(__name__)
@@ -70,13 +71,13 @@ def return_units(limit: int = 1000) -> int:
     owed = list(
         Order.objects.filter(status__in=ENDED, unit_returned=False)
         .order_by("ended_at")
-        .values_list("pk", "sale_id", "buyer_id", "order_id")[:limit]
+        .values_list("pk", "sale_id", "buyer_id", "order_id", "status")[:limit]
     )
     if not owed:
         return 0
-    done = inventory.return_units((sale_id, buyer_id, str(order_id)) for _, sale_id, buyer_id, order_id in owed)
-    settled, now = [], 0
-    for pk, sale_id, _, order_id in owed:
+    done = inventory.return_units((sale_id, buyer_id, str(order_id)) for _, sale_id, buyer_id, order_id, _ in owed)
+    settled, now, told = [], 0, []
+    for pk, sale_id, buyer_id, order_id, status in owed:
         outcome = done[str(order_id)]
         if outcome is inventory.Returned.UNCHECKED:
             continue  # Redis is rebuilding the sale: the next round asks again
@@ -84,5 +85,7 @@ def return_units(limit: int = 1000) -> int:
             log.error("sale %s: order %s ended but Redis holds no unit for it; nothing to return", sale_id, order_id)
         now += outcome is inventory.Returned.NOW
         settled.append(pk)
+        told.append((buyer_id, str(order_id), status))
     Order.objects.filter(pk__in=settled).update(unit_returned=True)
+    notify_status(told)
     return now

@@ -1,4 +1,4 @@
-"""Tell buyers their orders are confirmed, over their open websockets."""
+"""Tell buyers how their orders stand (written, paid, expired, cancelled), over their open websockets."""
 
 import logging
 
@@ -28,3 +28,21 @@ def notify_confirmed(result: BatchResult) -> None:
     except Exception:
         # Best effort: the row is written either way and the page falls back to polling.
         log.exception("could not push %d order confirmations", len(result.written))
+
+
+def notify_status(changes: list[tuple[int, str, str]]) -> None:
+    """Tell each buyer, of (buyer id, order id, status), the order's new status; after the commit,
+    best effort (the My orders page also asks now and then)."""
+    if not changes:
+        return
+    try:
+        watching = presence.watching(list({buyer for buyer, _, _ in changes}))
+        push.to_buyers(
+            [
+                (buyer, messages.order_payload(order_id, status))
+                for buyer, order_id, status in changes
+                if buyer in watching
+            ]
+        )
+    except Exception:
+        log.exception("could not push %d order status changes", len(changes))

@@ -10,4 +10,5 @@ urlpatterns = [
     path("api/orders/<str:order_id>", views.order_detail, name="detail"),
     path("api/orders/<str:order_id>/pay", views.order_pay, name="pay"),
     path("payments/webhook/<str:provider>", views.payment_webhook, name="payment-webhook"),
+    path("orders/", views.my_orders, name="mine"),
 ]

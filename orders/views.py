@@ -3,7 +3,9 @@ and the payment providers' webhooks."""
 
 import uuid
 
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt, csrf_protect, ensure_csrf_cookie
 
 from orders.api import buy_answer, parse_buy_body, parse_idempotency_key
 from orders.payments import providers, signing, webhooks
@@ -120,3 +122,11 @@ def payment_webhook(request, provider: str):
     except webhooks.InvalidWebhook as exc:
         return json_response(400, bad_request(str(exc)))
     return json_response(200, status_body("ok", outcome))
+
+
+@login_required
+@ensure_csrf_cookie  # its Pay buttons post with the session and this cookie's token
+def my_orders(request):
+    """The buyer's orders: status, amount, the time left to pay, a Pay button; kept live by the
+    ``/ws/orders/`` socket (``static/orders/orders.js``)."""
+    return render(request, "orders/my_orders.html", {"orders": buyer_orders(request.user.pk)})

@@ -171,4 +171,6 @@ LIVE_PUSH_BUDGET = env_int("LIVE_PUSH_BUDGET", 8000)
 SOLD_OUT_RECHECK_MS = env_int("SOLD_OUT_RECHECK_MS", 100)
 # Largest request body the buy endpoint reads.
 BUY_MAX_BODY = env_int("BUY_MAX_BODY", 4096)
+# A page for signed-in buyers (My orders) sends others to the sales, where "Continue as guest" is.
+LOGIN_URL = "sales:list"
 CSRF_FAILURE_VIEW = "seckill_site.views.csrf_failure"

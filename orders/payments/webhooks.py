@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from orders import lifecycle
 from orders.models import Order, Payment, WebhookEvent
+from orders.notify import notify_status
 from orders.payments import providers, signing
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,10 @@ def receive(provider_name: str, body: bytes, signature: str | None) -> str:
             outcome = _captured(payment, now)
         else:
             outcome = _refunded(payment, now)
-    if outcome == "refund":
+    if outcome == "paid":
+        order = Order.objects.values_list("buyer_id", "order_id").get(pk=payment.order_id)
+        notify_status([(order[0], str(order[1]), Order.Status.PAID)])
+    elif outcome == "refund":
         provider.refund(payment.provider_ref)
     elif outcome == "cancelled":
         lifecycle.return_units()

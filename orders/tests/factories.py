@@ -20,3 +20,17 @@ class OrderFactory(factory.django.DjangoModelFactory):
     reserved_at = factory.LazyFunction(timezone.now)
     kafka_partition = 0
     kafka_offset = factory.Sequence(lambda n: n)
+
+
+def written_order(sale, buyer, *, pay_in: float = 900.0) -> Order:
+    """An order as the consumer leaves it: its unit reserved and confirmed in Redis, its row
+    awaiting payment, ``pay_by`` ``pay_in`` seconds from now."""
+    from datetime import timedelta
+
+    from sales import inventory
+
+    order_id = str(uuid.uuid4())
+    [hold] = inventory.reserve_many(sale.pk, [(buyer.pk, order_id)])
+    assert not isinstance(hold, inventory.Refusal), hold
+    inventory.confirm([(sale.pk, order_id)])
+    return OrderFactory(order_id=order_id, sale=sale, buyer=buyer, pay_by=timezone.now() + timedelta(seconds=pay_in))

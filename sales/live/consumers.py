@@ -90,6 +90,26 @@ class SaleConsumer(AsyncJsonWebsocketConsumer):
         await self.send_frame(event["text"])
 
 
+class BuyerConsumer(SaleConsumer):
+    """WebSocket ``/ws/orders/``: only the signed-in buyer's own order updates (the My orders page).
+    A visitor who is not signed in (no session, no valid ``?token=``) is closed with 4401."""
+
+    async def connect(self):
+        self.groups_joined = []
+        self.watching = None
+        self.counted_sale = None
+        self.counted_buyer = None
+        buyer_id, bad_token = self._buyer()
+        await self.accept()
+        if bad_token or buyer_id is None:
+            await self.close(code=CLOSE_BAD_TOKEN)
+            return
+        self.groups_joined.append(messages.buyer_group(buyer_id))
+        await self.channel_layer.group_add(self.groups_joined[-1], self.channel_name)
+        await presence.count_buyer(buyer_id, 1)
+        self.counted_buyer = buyer_id
+
+
 class NoSuchPath(AsyncWebsocketConsumer):
     """Any other websocket path: accepted, then closed with the unknown-sale code."""
 

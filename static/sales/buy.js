@@ -54,6 +54,8 @@
     if (orderId !== myOrder) return;
     el("order").textContent = "Order " + orderId + ": " + status;
     el("order").dataset.status = status;
+    const payButton = el("pay");
+    if (payButton) payButton.hidden = status !== "awaiting_payment"; // written: it can be paid now
   }
 
   // --- fallback polling, only while the socket is down ---------------------
@@ -127,7 +129,22 @@
     render();
   }
 
+  async function pay() {
+    let body = {};
+    try {
+      const r = await fetch("/api/orders/" + myOrder + "/pay", {
+        method: "POST",
+        headers: { Authorization: "Bearer " + token },
+      });
+      body = await r.json();
+    } catch (e) {
+      body = { status: "retry" };
+    }
+    if (["paid", "expired", "cancelled"].includes(body.status)) showOrder(myOrder, body.status);
+  }
+
   if (button) button.addEventListener("click", buy);
+  if (el("pay")) el("pay").addEventListener("click", pay);
   render();
   connect();
   setInterval(render, 250);
