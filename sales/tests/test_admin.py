@@ -27,12 +27,13 @@ def sale_with_orders():
     return sale, buyers, order_ids
 
 
-def test_sale_changelist_shows_remaining_sold_confirmed_in_flight(admin_client, sale_with_orders):
+def test_sale_changelist_shows_in_stock_held_awaiting_paid_returned(admin_client, sale_with_orders):
     response = admin_client.get("/admin/sales/sale/")
     assert response.status_code == 200
     row = next(r for r in response.context["cl"].result_list)
     admin = response.context["cl"].model_admin
-    assert (admin.remaining(row), admin.sold(row), admin.confirmed(row), admin.in_flight(row)) == (7, 3, 2, 1)
+    shown = (admin.in_stock(row), admin.sold(row), admin.held(row), admin.awaiting(row), admin.paid(row))
+    assert (*shown, admin.returned(row)) == (7, 3, 1, 2, 0, 0)
 
 
 def test_stock_below_sold_is_refused_in_the_form(admin_client, sale_with_orders):
