@@ -49,7 +49,7 @@ def units_sold(sale_id: int) -> int:
     return total - left
 
 
-def new_sale(stock: int, limit_per_buyer: int, start_in: float) -> SaleUnderTest:
+def new_sale(stock: int, limit_per_buyer: int, start_in: float, payment_window: int | None = None) -> SaleUnderTest:
     starts_at = timezone.now() + timedelta(seconds=start_in)
     sale = create_sale(
         title=f"Load test {time.strftime('%Y-%m-%d %H:%M:%S')}",
@@ -59,6 +59,7 @@ def new_sale(stock: int, limit_per_buyer: int, start_in: float) -> SaleUnderTest
         starts_at=starts_at,
         duration=SALE_DURATION,
         limit_per_buyer=limit_per_buyer,
+        payment_window=payment_window,
     )
     return SaleUnderTest(
         sale_id=sale.pk,

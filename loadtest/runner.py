@@ -16,6 +16,7 @@ from django.db import close_old_connections
 from rich.console import Console
 
 from loadtest.client import CATEGORIES, NETWORK_ERROR, LoadPlan, Recording, run_load
+from loadtest.payments import run_payments
 from loadtest.prepare import SaleUnderTest, existing_sale, make_buyers, new_sale
 from loadtest.processes import run_load_in_processes
 from loadtest.progress import DrainProgress, LoadProgress
@@ -23,6 +24,7 @@ from loadtest.sampler import SaleSampler, Samples
 from loadtest.scenarios import LoadTestConfig
 from loadtest.stats import Generator, Summary, generator_health, rows_complete_at, summarize
 from loadtest.verify import Answers, Verification, verify
+from orders.models import Order
 
 # An existing sale that starts later than this is not waited for.
 MAX_WAIT_FOR_START = 120.0
@@ -56,7 +58,8 @@ def _prepare(config: LoadTestConfig, console: Console) -> tuple[SaleUnderTest, l
         if wait > MAX_WAIT_FOR_START:
             raise ValueError(f"sale {sale.sale_id} starts in {wait:.0f} s; use an open sale or --stock")
     else:
-        sale = new_sale(config.stock, config.limit_per_buyer, config.start_in)
+        window = round(config.payment_window) if config.pay_ratio is not None else None
+        sale = new_sale(config.stock, config.limit_per_buyer, config.start_in, payment_window=window)
     console.print(
         f"sale {sale.sale_id}: {sale.total_stock:,} units, limit {sale.limit_per_buyer} per buyer"
         f"{' (created for this run)' if sale.created else ''}; {config.buyers:,} buyers x {config.attempts} "
@@ -116,6 +119,17 @@ def run_loadtest(config: LoadTestConfig, console: Console | None = None) -> RunR
         baseline_order_ids=sorted(sale.baseline.order_ids),
         baseline_units_sold=sale.baseline.units_sold,
     )
+    verification = verify(answers)
+    if config.pay_ratio is not None:
+        began = time.monotonic()
+        with console.status(f"paying ({config.pay_ratio:g} of the winners), waiting out the payment window…"):
+            paid = run_payments(config, sale, answers.reserved, buyers, lambda losers: _resell(config, sale, losers))
+        phases["payments"] = time.monotonic() - began
+        verification.checks += paid.checks
+        verification.notes.append(
+            f"payments: {paid.paid} paid, {paid.let_expire} left to expire (returned after "
+            f"{paid.expired_after or 0:.1f} s), pay answers {dict(paid.answers)}, {paid.resold} re-sold"
+        )
     return RunResult(
         config=config,
         sale=sale,
@@ -124,6 +138,33 @@ def run_loadtest(config: LoadTestConfig, console: Console | None = None) -> RunR
         generator=generator_health(recording),
         samples=sampler.samples,
         answers=answers,
-        verification=verify(answers),
+        verification=verification,
         phases=phases,
     )
+
+
+def _resell(config: LoadTestConfig, sale: SaleUnderTest, losers: list[tuple[int, str]]) -> int:
+    """The buyers who won nothing try once more, now that unpaid units are back; returns how many
+    won, once their rows are written (waits up to ``drain_timeout``)."""
+    if not losers:
+        return 0
+    rows_before = Order.objects.filter(sale_id=sale.sale_id).count()
+    plan = LoadPlan(
+        url=config.url,
+        sale_id=sale.sale_id,
+        buyers=losers,
+        attempts=1,
+        concurrency=config.concurrency,
+        ramp=0.0,
+        timeout=config.timeout,
+        start_epoch=time.time() + START_MARGIN,
+        warmup=False,
+    )
+    won = len(uvloop.run(run_load(plan)).reserved)
+    deadline = time.monotonic() + config.drain_timeout
+    while time.monotonic() < deadline:
+        close_old_connections()
+        if Order.objects.filter(sale_id=sale.sale_id).count() >= rows_before + won:
+            break
+        time.sleep(0.1)
+    return won

@@ -21,6 +21,8 @@ class LoadTestConfig:
     timeout: float = 10.0  # seconds per request
     start_in: float = 3.0  # seconds from "buyers ready" to the sale's start
     drain_timeout: float = 60.0  # seconds to wait for the order rows
+    pay_ratio: float | None = None  # the payment phase (loadtest.payments): winners pay with this probability
+    payment_window: float = 20.0  # seconds to pay, for the fresh sale of a run with a payment phase
     warmup: bool = True  # open the connections before the sale starts
     report: str | None = None
     json: str | None = None
@@ -47,6 +49,12 @@ class LoadTestConfig:
             found.append("--processes must be at least 1")
         if self.processes > self.concurrency:
             found.append("--processes cannot exceed --concurrency (each process needs a connection)")
+        if self.pay_ratio is not None and not 0 <= self.pay_ratio <= 1:
+            found.append("--pay-ratio must be between 0 and 1")
+        if self.pay_ratio is not None and self.sale_id is not None:
+            found.append("--pay-ratio needs a fresh sale (--stock), whose payment window it sets")
+        if self.payment_window < 1:
+            found.append("--payment-window must be at least 1 second")
         if self.attempts < 1:
             found.append("--attempts must be at least 1")
         if self.timeout <= 0:

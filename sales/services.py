@@ -74,6 +74,7 @@ def create_sale(
     duration: timedelta = timedelta(hours=1),
     limit_per_buyer: int = 1,
     description: str = "",
+    payment_window: int | None = None,
 ) -> Sale:
     starts_at = starts_at or timezone.now()
     sale = Sale(
@@ -84,6 +85,7 @@ def create_sale(
         starts_at=starts_at,
         ends_at=starts_at + duration,
         limit_per_buyer=limit_per_buyer,
+        payment_window=payment_window,
     )
     save_sale(sale)
     return sale

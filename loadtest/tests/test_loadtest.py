@@ -173,3 +173,29 @@ def test_scenario_presets_yield_to_explicit_options():
 def test_a_url_the_generator_cannot_drive_is_refused_before_anything_is_created(url):
     with pytest.raises(CommandError, match=r"--url: the load generator drives http:// URLs"):
         call_command("loadtest", url=url, stdout=io.StringIO())
+
+
+@pytest.mark.slow
+def test_a_run_with_payments_balances_paid_expired_and_resold(live_site, consumer, tmp_path):
+    from conftest import ManageProcess
+
+    expirer = ManageProcess("expire_orders", EXPIRE_INTERVAL="0.2")
+    try:
+        result, out = loadtest(
+            live_site, tmp_path, "--stock", "40", "--buyers", "120", "--pay-ratio", "0.5", "--payment-window", "3"
+        )
+    finally:
+        expirer.stop()
+    checks = {c["name"]: c for c in result["verification"]["checks"]}
+    assert result["verification"]["passed"], out
+    for name in (
+        "paid + awaiting + returned = sold",
+        "each returned unit back in stock once",
+        "final stock = total - paid - awaiting",
+        "re-sold units never oversell",
+    ):
+        assert checks[name]["passed"], checks[name]
+    paid = Order.objects.filter(status="paid").count()
+    expired = Order.objects.filter(status="expired").count()
+    assert 0 < paid < 40 and expired == 40 - paid  # about half paid; the rest expired and sold again
+    assert Order.objects.filter(status="awaiting_payment").count() == expired  # the re-sold units

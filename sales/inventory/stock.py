@@ -89,6 +89,11 @@ def unchecked(sale_ids: list[int]) -> list[int]:
     return [s for s, server in zip(sale_ids, servers, strict=True) if server is None or server.decode() != run_id]
 
 
+def returned_count(sale_id: int) -> int:
+    """How many orders' units went back to the sale's stock (each once: ``return_units``)."""
+    return sync_redis().scard(keys.returned(sale_id))
+
+
 def mark_unchecked(sale_id: int) -> None:
     """Stop the sale selling (and its holds being confirmed or swept) until ``rebuild``: for a
     sale whose counts say Redis lost or changed its data."""

@@ -35,7 +35,8 @@ class Command(BaseCommand):
         )
         for option, kind, text in _SETTING_OPTIONS:
             default = getattr(LoadTestConfig, option[2:].replace("-", "_"))
-            parser.add_argument(option, type=kind, help=f"{text} (default {default:g}).")
+            shown = "off" if default is None else f"{default:g}"
+            parser.add_argument(option, type=kind, help=f"{text} (default {shown}).")
         parser.add_argument(
             "--no-warmup",
             dest="warmup",
@@ -104,6 +105,12 @@ _SETTING_OPTIONS = (
     ("--attempts", int, "Requests per buyer, one after the other, to exercise the per-buyer and rate limits"),
     ("--timeout", float, "Seconds one request may take"),
     ("--drain-timeout", float, "Seconds to wait for consume_orders to write every reserved order"),
+    (
+        "--pay-ratio",
+        float,
+        "After the drain, winners pay with this probability and the rest expire (loadtest/payments.py)",
+    ),
+    ("--payment-window", float, "Seconds the fresh sale gives to pay, with --pay-ratio"),
 )
 # Options that are settings of the run (LoadTestConfig fields), as opposed to --scenario/--verify-from.
 _SETTINGS = tuple(f.name for f in fields(LoadTestConfig) if f.name != "scenario")
