@@ -4,6 +4,7 @@ Screenshots go to ``artifacts/browser/``.
 """
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -112,3 +113,52 @@ def test_two_buyers_see_live_stock_confirmation_and_sell_out(live_site, workers,
         expect(page.locator("#buy")).to_be_disabled()
     shot(alice, "3-alice-sold-out")
     shot(bob, "3-bob-sold-out")
+
+
+@pytest.fixture
+def short_window_sale(live_site):
+    """A sale whose orders must be paid within 4 s, and the expiry worker as scripts/run starts it."""
+    sale = SaleFactory(total_stock=2, limit_per_buyer=1, title="Browser test pay or lose it", payment_window=4)
+    [carol] = create_buyers(1)
+    expirer = ManageProcess("expire_orders", EXPIRE_INTERVAL="0.2")
+    yield sale, mint_token(carol)
+    expirer.stop()
+
+
+def test_a_buyer_pays_from_my_orders_and_an_expired_unit_comes_back_live(
+    live_site, workers, short_window_sale, browser
+):
+    from playwright.sync_api import expect
+
+    sale, carol_token = short_window_sale
+    url = f"{live_site.url}/sales/{sale.pk}/"
+    alice = open_as_guest(browser, url)
+    bob = open_as_guest(browser, url)
+
+    alice.click("#buy")
+    expect(alice.locator("#order")).to_have_attribute("data-status", "awaiting_payment")
+    expect(alice.locator("#pay")).to_be_visible()  # the buy page offers Pay once the order is written
+    alice.click("#my-orders")
+    row = alice.locator("tr[data-order]")
+    expect(row).to_have_attribute("data-status", "awaiting_payment")
+    expect(row.locator(".countdown")).to_have_text(re.compile(r"^0:0[0-4]$"))
+    shot(alice, "4-alice-my-orders")
+    row.locator(".pay").click()
+    expect(alice.locator("#outcome")).to_have_attribute("data-status", "paid")
+    expect(row).to_have_attribute("data-status", "paid")
+    expect(row.locator(".pay")).to_be_hidden()
+    shot(alice, "5-alice-paid")
+
+    last = httpx.post(f"{live_site.url}/api/sales/{sale.pk}/buy", headers={"Authorization": f"Bearer {carol_token}"})
+    assert last.status_code == 201, last.text
+    expect(bob.locator("#state")).to_have_text("sold_out")
+    expect(bob.locator("#buy")).to_be_disabled()
+    shot(bob, "6-bob-sold-out")
+
+    # carol does not pay: at pay_by her order expires, its unit goes back, and bob sees it, pushed
+    expect(bob.locator("#remaining")).to_have_text("1", timeout=TIMEOUT_MS)
+    expect(bob.locator("#state")).to_have_text("open")
+    expect(bob.locator("#buy")).to_be_enabled()
+    shot(bob, "7-bob-sees-the-unit-back")
+    bob.click("#buy")
+    expect(bob.locator("#outcome")).to_have_attribute("data-status", "reserved")

@@ -13,6 +13,7 @@
     row.dataset.status = status;
     row.querySelector(".status").textContent = status;
     row.querySelector(".pay").hidden = status !== "awaiting_payment";
+    if (status !== "awaiting_payment") row.querySelector(".countdown").textContent = "";
     return true;
   }
 
