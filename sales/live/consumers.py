@@ -100,14 +100,15 @@ class BuyerConsumer(SaleConsumer):
         self.counted_sale = None
         self.counted_buyer = None
         buyer_id, bad_token = self._buyer()
+        if not bad_token and buyer_id is not None:
+            # joined before the socket is accepted: a change right after the page connects is not missed
+            self.groups_joined.append(messages.buyer_group(buyer_id))
+            await self.channel_layer.group_add(self.groups_joined[-1], self.channel_name)
+            await presence.count_buyer(buyer_id, 1)
+            self.counted_buyer = buyer_id
         await self.accept()
         if bad_token or buyer_id is None:
             await self.close(code=CLOSE_BAD_TOKEN)
-            return
-        self.groups_joined.append(messages.buyer_group(buyer_id))
-        await self.channel_layer.group_add(self.groups_joined[-1], self.channel_name)
-        await presence.count_buyer(buyer_id, 1)
-        self.counted_buyer = buyer_id
 
 
 class NoSuchPath(AsyncWebsocketConsumer):

@@ -242,3 +242,20 @@ async def test_one_update_reaches_every_viewer_in_the_process_and_a_closed_socke
     assert await audience.deliver(8, "y") == 0
     assert 8 not in audience.viewers
     audience.close()
+
+
+async def test_the_my_orders_socket_gets_only_its_buyers_order_changes():
+    from orders.notify import notify_status
+
+    alice, bob = [await sync_to_async(BuyerFactory)() for _ in range(2)]
+    alices = await connect("/ws/orders/", mint_token(alice.pk))
+    bobs = await connect("/ws/orders/", mint_token(bob.pk))
+    order_id = str(uuid.uuid4())
+    await sync_to_async(notify_status, thread_sensitive=False)([(alice.pk, order_id, "expired")])
+    assert await alices.receive_json_from(timeout=2) == {"type": "order", "order_id": order_id, "status": "expired"}
+    assert await drain(bobs, 0.5) == []
+    for tab in (alices, bobs):
+        await tab.disconnect()
+
+    nobody = await connect("/ws/orders/")
+    assert (await nobody.receive_output(timeout=2))["code"] == CLOSE_BAD_TOKEN
