@@ -23,34 +23,35 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from seckill_site import servers  # noqa: E402
+from seckill_site.envparse import env_bool, env_int, env_str  # noqa: E402
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default=os.environ.get("SECKILL_HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("SECKILL_PORT", "8000")))
+    parser.add_argument("--host", default=env_str("SECKILL_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=env_int("SECKILL_PORT", 8000))
     parser.add_argument(
         "--web-processes",
         type=int,
-        default=int(os.environ.get("SECKILL_WEB_PROCESSES", os.cpu_count() or 1)),
+        default=env_int("SECKILL_WEB_PROCESSES", os.cpu_count() or 1),
         help="web processes (default: SECKILL_WEB_PROCESSES or the number of cores)",
     )
     parser.add_argument(
         "--consumers",
         type=int,
-        default=int(os.environ.get("SECKILL_CONSUMERS", "1")),
+        default=env_int("SECKILL_CONSUMERS", 1),
         help="consume_orders processes (up to the topic's partitions share the work)",
     )
     parser.add_argument(
         "--server",
         choices=servers.SERVERS,
-        default=os.environ.get("SECKILL_SERVER", servers.DEFAULT),
+        default=env_str("SECKILL_SERVER", servers.DEFAULT),
         help=f"the ASGI server of the web processes (default: SECKILL_SERVER or {servers.DEFAULT})",
     )
     parser.add_argument(
         "--access-log",
         action="store_true",
-        default=os.environ.get("SECKILL_ACCESS_LOG", "0") == "1",
+        default=env_bool("SECKILL_ACCESS_LOG", False),
         help="log every HTTP request to stdout (default off, on with SECKILL_ACCESS_LOG=1; a trivial app "
         "under wrk answered ~18%% fewer requests with it)",
     )

@@ -25,7 +25,9 @@ def install_reactor() -> str:
     from twisted.internet import asyncioreactor
 
     loop = None
-    if os.environ.get("SECKILL_UVLOOP", "1") != "0":
+    from seckill_site.envparse import env_bool  # the one parser of the environment
+
+    if env_bool("SECKILL_UVLOOP", True):
         try:
             import uvloop
         except ImportError:

@@ -6,7 +6,8 @@ URL resolution, request/response objects) one daphne process answered about
 answers an order of magnitude more (bench/RESULTS.md). At the start of a flash
 sale that difference decides whether buyers see answers or time-outs. So
 ``POST /api/sales/<id>/buy`` with a bearer token (``orders.api.buy``) and
-``GET /api/sales/<id>`` (``sales.api.sale_detail``) are answered here, with the
+``GET /api/sales/<id>`` (``sales.api.sale_detail``) are answered here, and so are
+``/healthz`` and ``/readyz`` (``seckill_site.health``: a probe must not queue behind Django), with the
 same settings, the same services and the same answer tables as the Django side;
 everything else, including a buy with a session cookie instead of a token, goes
 to Django.
@@ -19,9 +20,11 @@ from django.conf import settings
 from orders import api as orders_api
 from plumbing.http import header, send_json, status_body
 from sales import api as sales_api
+from seckill_site import health
 
 BUY_PATH = re.compile(r"^/api/sales/([^/]+)/buy/?$")
 SALE_PATH = re.compile(r"^/api/sales/([^/]+)/?$")
+HEALTH = {"/healthz": health.healthz, "/readyz": health.readyz}
 
 
 def _has_session_cookie(scope) -> bool:
@@ -50,6 +53,8 @@ class HotPath:
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and not scope["path"].startswith("/"):
             scope = _origin_form(scope)
+        if scope["type"] == "http" and scope["path"] in HEALTH and scope["method"] in ("GET", "HEAD"):
+            return await HEALTH[scope["path"]](scope, send)
         if scope["type"] == "http" and scope["path"].startswith("/api/sales/"):
             path = scope["path"]
             match = BUY_PATH.match(path)

@@ -78,6 +78,16 @@ class AsyncProducer:
             future.set_exception(DeliveryFailed(str(exc)))
         return future
 
+    def brokers_answer(self, topic: str, timeout: float = 1.0) -> bool:
+        """Whether a broker answers a metadata request for ``topic`` within ``timeout`` (blocking:
+        call it from a thread). Readiness, not delivery: it says nothing of acks."""
+        try:
+            metadata = self._producer.list_topics(topic, timeout=timeout)
+        except KafkaException:
+            return False
+        found = metadata.topics.get(topic)
+        return found is not None and found.error is None and bool(metadata.brokers)
+
     def close(self, timeout: float = 10.0) -> int:
         """Deliver what is queued (up to ``timeout``), stop polling; returns messages left."""
         self._stopping.set()

@@ -13,7 +13,11 @@ PROBE = (
 )
 
 
-@pytest.mark.parametrize(("flag", "expected"), [("1", "uvloop"), ("0", "asyncio.unix_events")])
+@pytest.mark.parametrize(
+    ("flag", "expected"),
+    # read by the one parser of the environment (envparse.env_bool): "false" is off, as for DJANGO_DEBUG
+    [("1", "uvloop"), ("true", "uvloop"), ("0", "asyncio.unix_events"), ("false", "asyncio.unix_events")],
+)
 def test_reactor_runs_on_the_chosen_loop(flag, expected):
     env = {**os.environ, "SECKILL_UVLOOP": flag}
     out = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, check=True)
