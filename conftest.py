@@ -76,7 +76,7 @@ def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 30) -> Non
 class LiveSite:
     """The site in one web process of ``server`` (``seckill_site.servers``; the default unless named)."""
 
-    def __init__(self, server: str | None = None, **env):
+    def __init__(self, server: str | None = None, *, workers: int = 1, **env):
         from seckill_site import servers
 
         self.server = server or os.environ.get("SECKILL_SERVER", servers.DEFAULT)
@@ -84,7 +84,7 @@ class LiveSite:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = tempfile.NamedTemporaryFile(prefix=f"{self.server}-{self.port}-", suffix=".log")
         self.proc = subprocess.Popen(
-            servers.command(self.server, host="127.0.0.1", port=self.port),
+            servers.command(self.server, host="127.0.0.1", port=self.port, workers=workers),
             cwd=ROOT,
             env=subprocess_env(**env),
             stdout=self.log,

@@ -7,12 +7,14 @@ and ``orders.views.buy_with_session`` for signed-in browsers.
 """
 
 import re
+import time
 
 import orjson
 from django.conf import settings
 from django.db import DatabaseError
 from redis.exceptions import RedisError
 
+from orders import metrics
 from orders.placing import TryAgain, place_order
 from plumbing.http import RETRY, BodyTooLarge, bad_request, header, parse_id, read_body, send_json, status_body
 from sales.buyers import InvalidToken, buyer_from_authorization
@@ -75,29 +77,42 @@ async def buy_answer(sale_id: int, buyer_id: int, idempotency_key: str = "") -> 
 
 
 async def buy(scope, receive, send, raw_sale_id: str, authorization: bytes) -> None:
-    """The lean ASGI handler of a bearer-token buy; the checks in the contract's order."""
+    """The lean ASGI handler of a bearer-token buy: decide, answer, count (``orders.metrics``)."""
+    began = time.perf_counter()
+    answer = await _decide(scope, receive, raw_sale_id, authorization)
+    if answer is None:
+        return None  # the client went away before its body was read
+    http_status, body, headers = answer
+    await send_json(send, http_status, body, headers)
+    metrics.BUY_LATENCY.observe(time.perf_counter() - began)
+    metrics.BUY_ANSWERS.labels(body["status"]).inc()
+    return None
+
+
+async def _decide(scope, receive, raw_sale_id: str, authorization: bytes) -> tuple[int, dict, list] | None:
+    """The checks in the contract's order; (status code, body, extra headers)."""
     if scope["method"] != "POST":
-        return await send_json(send, 405, bad_request("use POST"), [(b"allow", b"POST")])
+        return 405, bad_request("use POST"), [(b"allow", b"POST")]
     try:
         buyer_id = buyer_from_authorization(authorization.decode("latin-1"))
     except InvalidToken as exc:
-        return await send_json(send, 401, status_body("unauthorized", str(exc)))
+        return 401, status_body("unauthorized", str(exc)), []
     try:
         body = await read_body(scope, receive, settings.BUY_MAX_BODY)
     except BodyTooLarge:
-        return await send_json(send, 413, bad_request(f"body larger than {settings.BUY_MAX_BODY} bytes"))
+        return 413, bad_request(f"body larger than {settings.BUY_MAX_BODY} bytes"), []
     except ConnectionAbortedError:
         return None
     problem = parse_buy_body(body)
     if problem:
-        return await send_json(send, 400, bad_request(problem))
+        return 400, bad_request(problem), []
     key = header(scope, b"idempotency-key")
     try:
         idempotency_key = parse_idempotency_key(key.decode("latin-1") if key is not None else None)
     except ValueError as exc:
-        return await send_json(send, 400, bad_request(str(exc)))
+        return 400, bad_request(str(exc)), []
     sale_id = parse_id(raw_sale_id)
     if sale_id is None:
-        return await send_json(send, 404, status_body(Refusal.UNKNOWN_SALE.value))
+        return 404, status_body(Refusal.UNKNOWN_SALE.value), []
     http_status, answer = await buy_answer(sale_id, buyer_id, idempotency_key)
-    return await send_json(send, http_status, answer)
+    return http_status, answer, []

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.utils import timezone
 from redis.exceptions import RedisError
 
-from orders import events
+from orders import events, metrics
 from plumbing.kafka.config import producer_config
 from plumbing.kafka.producer import AsyncProducer, DeliveryFailed
 from sales import inventory
@@ -133,9 +133,11 @@ async def _place(sale_id: int, buyer_id: int, idempotency_key: str) -> PlacedOrd
     event = events.encode(order_id, sale_id, buyer_id, hold.price, datetime.now(UTC))
     indexed = asyncio.ensure_future(inventory.remember_holder(order_id, sale_id, buyer_id))
     ack = order_producer().send(settings.ORDERS_TOPIC, order_id.encode(), event)
+    sent_at = time.perf_counter()
     try:
         # shielded: a cancelled wait leaves the ack to be waited for in the background
         await asyncio.wait_for(asyncio.shield(ack), settings.BUY_ACK_TIMEOUT + _ACK_GRACE)
+        metrics.KAFKA_ACK.observe(time.perf_counter() - sent_at)
     except (DeliveryFailed, TimeoutError):
         given_back = asyncio.ensure_future(_give_back(indexed, sale_id, buyer_id, order_id))
         try:

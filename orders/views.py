@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect, ensure_csrf_cookie
 
+from orders import metrics
 from orders.api import buy_answer, parse_buy_body, parse_idempotency_key
 from orders.payments import providers, signing, webhooks
 from orders.payments.services import pay_order
@@ -35,7 +36,9 @@ async def buy_with_session(request, sale_id: int):
         idempotency_key = parse_idempotency_key(request.headers.get("Idempotency-Key"))
     except ValueError as exc:
         return json_response(400, bad_request(str(exc)))
-    return json_response(*await buy_answer(sale_id, user.pk, idempotency_key))
+    http_status, body = await buy_answer(sale_id, user.pk, idempotency_key)
+    metrics.BUY_ANSWERS.labels(body["status"]).inc()
+    return json_response(http_status, body)
 
 
 def _buyer_id(request) -> int | None:

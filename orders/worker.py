@@ -12,10 +12,10 @@ from django.db import InterfaceError, OperationalError, connection, reset_querie
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from orders import events
+from orders import events, metrics
 from orders.notify import notify_confirmed
 from orders.services import BatchResult, Placed, persist_batch
-from plumbing.kafka.batches import BatchWorker
+from plumbing.kafka.batches import BatchWorker, Progress
 from sales.inventory import Unavailable
 
 # Unavailable: Redis may have lost the holds of a sale in the batch; its rebuild (orders.recovery)
@@ -31,6 +31,15 @@ def handle(batch: list[Placed]) -> BatchResult:
     except (OperationalError, InterfaceError):
         connection.close()
         raise
+
+
+def record(progress: Progress) -> None:
+    """The worker's metrics, after each committed batch."""
+    metrics.CONSUMER_BATCH.observe(progress.seconds)
+    if progress.dead_lettered:
+        metrics.DEAD_LETTERS.inc(progress.dead_lettered)
+    for (_topic, partition), lag in progress.lag.items():
+        metrics.CONSUMER_LAG.labels(str(partition)).set(lag)
 
 
 def order_worker(
@@ -54,6 +63,16 @@ def order_worker(
         batch_size=batch_size,
         batch_timeout=batch_timeout,
         max_messages=max_messages,
-        on_committed=on_committed,
+        on_committed=_counting(on_committed),
+        on_progress=record,
         **extra,
     )
+
+
+def _counting(on_committed):
+    def committed(result: BatchResult) -> None:
+        metrics.ORDERS_WRITTEN.inc(len(result.written))
+        if on_committed is not None:
+            on_committed(result)
+
+    return committed

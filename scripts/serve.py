@@ -12,6 +12,7 @@ everything; each child finishes what it has.
 import argparse
 import os
 import resource
+import shutil
 import signal
 import socket
 import subprocess
@@ -58,6 +59,12 @@ def main() -> int:
     args = parser.parse_args()
     if args.web_processes < 1 or args.consumers < 0:
         parser.error("--web-processes must be >= 1 and --consumers >= 0")
+
+    # Every process writes its Prometheus samples here and /metrics adds them up (plumbing/metrics.py);
+    # emptied at each start, as prometheus-client's multiprocess mode asks.
+    metrics_dir = Path(os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(ROOT / ".stack" / "metrics")))
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(parents=True)
 
     # Every websocket viewer is an open file in a web process.
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)

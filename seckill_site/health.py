@@ -1,4 +1,7 @@
-"""``GET /healthz`` and ``GET /readyz``, answered ahead of Django like the buy path.
+"""``GET /healthz``, ``GET /readyz`` and ``GET /metrics``, answered ahead of Django like the buy path.
+
+- ``/metrics``: Prometheus's text format, every process's samples added up
+  (``plumbing.metrics``); read from files, so in a thread.
 
 - ``/healthz``: the process answers; no I/O, so a load balancer's probe costs nothing.
 - ``/readyz``: what a buy needs answers: Redis (a PING on the hot path's own connection),
@@ -17,6 +20,7 @@ from django.db import connection
 
 from orders.placing import order_producer
 from plumbing.http import send_json, status_body
+from plumbing.metrics import exposition
 from plumbing.redis_clients import pipelined_redis
 
 CHECK_TIMEOUT = 1.0
@@ -72,3 +76,10 @@ async def readyz(scope, send) -> None:
     if down:
         return await send_json(send, 503, {"status": "unready", "failing": down})
     return await send_json(send, 200, status_body("ready"))
+
+
+async def metrics(scope, send) -> None:
+    payload, content_type = await asyncio.to_thread(exposition)
+    headers = [(b"content-type", content_type.encode()), (b"content-length", str(len(payload)).encode())]
+    await send({"type": "http.response.start", "status": 200, "headers": [*headers, (b"cache-control", b"no-store")]})
+    await send({"type": "http.response.body", "body": payload})

@@ -24,7 +24,7 @@ from seckill_site import health
 
 BUY_PATH = re.compile(r"^/api/sales/([^/]+)/buy/?$")
 SALE_PATH = re.compile(r"^/api/sales/([^/]+)/?$")
-HEALTH = {"/healthz": health.healthz, "/readyz": health.readyz}
+HEALTH = {"/healthz": health.healthz, "/readyz": health.readyz, "/metrics": health.metrics}
 
 
 def _has_session_cookie(scope) -> bool:

@@ -60,6 +60,16 @@ class DeadLetterUnavailable(Exception):
     """The dead-letter topic did not acknowledge; the batch is retried."""
 
 
+@dataclass(frozen=True)
+class Progress:
+    """What one committed batch took, for metrics (``BatchWorker(on_progress=...)``)."""
+
+    messages: int
+    seconds: float  # from the batch in hand to its commit
+    dead_lettered: int
+    lag: dict[tuple[str, int], int]  # (topic, partition) of the batch -> messages after it, from cached watermarks
+
+
 class BatchWorker:
     def __init__(
         self,
@@ -75,6 +85,7 @@ class BatchWorker:
         batch_timeout: float = 0.1,
         max_messages: int | None = None,
         on_committed: Callable[[Handled], None] | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
         make_consumer: Callable[[], Any] | None = None,
         make_producer: Callable[[], Any] | None = None,
     ):
@@ -87,6 +98,8 @@ class BatchWorker:
         self.batch_timeout = batch_timeout
         self.max_messages = max_messages
         self.on_committed = on_committed
+        self.on_progress = on_progress
+        self._dead_lettered = 0
         self._make_consumer = make_consumer or (
             lambda: Consumer(consumer_config(group_id=group_id, client_id=client_id))
         )
@@ -116,13 +129,18 @@ class BatchWorker:
                 batch = [m for m in messages if _usable(m)]
                 if not batch:
                     continue
+                began, self._dead_lettered = time.monotonic(), 0
                 result = self._handle_until_done(batch)
                 if result is None:
                     break  # asked to stop while the batch kept failing: commit nothing
-                self._commit(batch)
+                ends = self._commit(batch)
                 self.processed += len(batch)
                 if self.on_committed:
                     self.on_committed(result)
+                if self.on_progress:
+                    self.on_progress(
+                        Progress(len(batch), time.monotonic() - began, self._dead_lettered, self._lag(ends))
+                    )
         finally:
             self._consumer.close()
             if self._dlq is not None:
@@ -173,8 +191,20 @@ class BatchWorker:
             )
         if self._dlq.flush(DEAD_LETTER_TIMEOUT) != 0:
             raise DeadLetterUnavailable("dead-letter topic did not acknowledge")
+        self._dead_lettered += len(dead)
 
-    def _commit(self, batch: list) -> None:
+    def _lag(self, committed: dict[tuple[str, int], int]) -> dict[tuple[str, int], int]:
+        lag = {}
+        for (topic, partition), offset in committed.items():
+            try:
+                _, high = self._consumer.get_watermark_offsets(TopicPartition(topic, partition), cached=True)
+            except Exception:  # no statistics yet: unknown, not zero
+                continue
+            lag[topic, partition] = max(0, high - offset)
+        return lag
+
+    def _commit(self, batch: list) -> dict[tuple[str, int], int]:
+        """Commit past ``batch``; returns (topic, partition) -> the offset committed."""
         last: dict[tuple[str, int], int] = {}
         for m in batch:
             key = (m.topic(), m.partition())
@@ -184,6 +214,7 @@ class BatchWorker:
             self._consumer.commit(offsets=offsets, asynchronous=False)
         except Exception as exc:  # rebalanced away: the new owner re-reads, and handlers are idempotent
             log.warning("offset commit failed (%s); the batch will be redelivered harmlessly", exc)
+        return {(t, p): o + 1 for (t, p), o in last.items()}
 
 
 def _usable(message) -> bool:

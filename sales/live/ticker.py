@@ -35,7 +35,7 @@ from redis.exceptions import LockError, RedisError
 
 from plumbing.redis_clients import async_redis
 from sales import inventory
-from sales.live import messages, presence
+from sales.live import messages, metrics, presence
 from sales.live.audience import publish_stock
 from sales.models import Sale
 from sales.state import sale_state, to_ms
@@ -85,6 +85,8 @@ class StockTicker:
         now_ms = int(time.time() * 1000)
         sent = 0
         for sale_id, remaining in stock.items():
+            metrics.STOCK_REMAINING.labels(str(sale_id)).set(remaining)
+            metrics.LIVE_VIEWERS.labels(str(sale_id)).set(viewers.get(sale_id, 0))
             starts_ms, ends_ms = self._sales[sale_id]
             current = (remaining, sale_state(now_ms, starts_ms, ends_ms, remaining))
             since = now - self._sent_at.get(sale_id, float("-inf"))

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand
 from django.db import DatabaseError
 from redis.exceptions import RedisError
 
-from orders import lifecycle
+from orders import lifecycle, metrics
 
 
 class Command(BaseCommand):
@@ -36,6 +36,8 @@ class Command(BaseCommand):
             except (DatabaseError, RedisError) as exc:  # a service away: the next round does it
                 self.stderr.write(f"round failed: {exc!r}")
                 expired = returned = 0
+            metrics.ORDERS_EXPIRED.inc(expired)
+            metrics.UNITS_RETURNED.inc(returned)
             if expired or returned:
                 self.stdout.write(f"expired {expired} order(s); {returned} unit(s) back on sale")
                 self.stdout.flush()

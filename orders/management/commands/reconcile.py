@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 from redis.exceptions import RedisError
 
+from orders import metrics
 from orders.reconcile import Repairer, Repairs, check
 from orders.reconcile import repair as repair_all
 from plumbing.kafka.offsets import GroupOffsets
@@ -103,8 +104,12 @@ class Command(BaseCommand):
                         for sale_id, problem in problems:
                             self.stderr.write(f"sale {sale_id}: {problem}")
                         reported = problems
+                if checks:
+                    metrics.RECONCILE_DIFFERENCES.set(sum(len(c.problems) for c in checks))
                 if repairer is not None:
                     done = repairer.round(checks)
+                    metrics.HOLDS_GIVEN_BACK.inc(len(done.released))
+                    metrics.SALES_REBUILT.inc(len(done.restored))
                     if done.released or done.restored:
                         self._report_repairs(done)
             except (RedisError, DatabaseError, RuntimeError, OSError) as exc:  # a service away: next round
