@@ -81,7 +81,10 @@ class AbandonedHolds:
                 released.append((sale_id, order_id))
         for sale_id, order_id in released:
             log.warning(
-                "sale %s: order %s was abandoned before its event reached Kafka; unit given back", sale_id, order_id
+                "sale %s: order %s was abandoned before its event reached Kafka; unit given back",
+                sale_id,
+                order_id,
+                extra={"sale_id": sale_id, "order_id": order_id},
             )
         return Sweep(found=found, released=released)
 

@@ -82,7 +82,12 @@ def return_units(limit: int = 1000) -> int:
         if outcome is inventory.Returned.UNCHECKED:
             continue  # Redis is rebuilding the sale: the next round asks again
         if outcome is inventory.Returned.NOT_AN_ORDER:
-            log.error("sale %s: order %s ended but Redis holds no unit for it; nothing to return", sale_id, order_id)
+            log.error(
+                "sale %s: order %s ended but Redis holds no unit for it; nothing to return",
+                sale_id,
+                order_id,
+                extra={"sale_id": sale_id, "order_id": order_id, "buyer_id": buyer_id},
+            )
         now += outcome is inventory.Returned.NOW
         settled.append(pk)
         told.append((buyer_id, str(order_id), status))

@@ -94,6 +94,7 @@ def restore(sale: Sale, unread: dict[str, int]) -> Restored:
         len(rows),
         len(held),
         rebuilt.remaining,
+        extra={"sale_id": sale.pk},
     )
     return Restored(sale.pk, len(rows), len(held), rebuilt.remaining)
 

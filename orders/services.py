@@ -165,7 +165,11 @@ def persist_batch(placed: list[Placed]) -> BatchResult:
                 }
             )
         else:
-            log.info("order %s was given back before it was confirmed; no row", p.value.order_id)
+            log.info(
+                "order %s was given back before it was confirmed; no row",
+                p.value.order_id,
+                extra={"sale_id": p.value.sale_id, "order_id": p.value.order_id, "buyer_id": p.value.buyer_id},
+            )
             result.released.append(p)
     if rows:
         insert_orders(rows)

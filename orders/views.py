@@ -37,7 +37,7 @@ async def buy_with_session(request, sale_id: int):
     except ValueError as exc:
         return json_response(400, bad_request(str(exc)))
     http_status, body = await buy_answer(sale_id, user.pk, idempotency_key)
-    metrics.BUY_ANSWERS.labels(body["status"]).inc()
+    metrics.BUY_ANSWERS.inc(body["status"])
     return json_response(http_status, body)
 
 

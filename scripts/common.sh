@@ -39,6 +39,19 @@ apt_install() {
   "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq "$@" >/dev/null
 }
 
+# Debian's Prometheus for the scrape test (seckill_site/tests/test_prometheus.py starts its own
+# on a free port; the package's service is stopped if the package started one).
+ensure_prometheus() {
+  if ! command -v prometheus >/dev/null 2>&1; then
+    say "installing Debian's prometheus for the scrape test"
+    apt_install prometheus
+    if command -v service >/dev/null 2>&1; then
+      service prometheus stop >/dev/null 2>&1 || true
+    fi
+    pkill -x prometheus 2>/dev/null || true
+  fi
+}
+
 # Debian's Chromium for the browser tests (Playwright drives it; it downloads no browser).
 ensure_chromium() {
   if ! command -v chromium >/dev/null 2>&1; then

@@ -117,11 +117,18 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / ".staticfiles"
 
+# json: one JSON object per line, with the sale, order and buyer ids where they apply (plumbing/logs.py)
+LOG_FORMAT = env_str("SECKILL_LOG_FORMAT", "text" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"SECKILL_LOG_FORMAT must be json or text, got {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "plumbing.logs.JsonLines"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "loggers": {
         name: {"handlers": ["console"], "level": env_str("SECKILL_LOG_LEVEL", "INFO")}
         for name in ("plumbing", "sales", "orders", "loadtest")
@@ -150,9 +157,9 @@ HOLD_SWEEP_INTERVAL = env_float("HOLD_SWEEP_INTERVAL", 2.0)
 PAYMENT_WINDOW = env_int("PAYMENT_WINDOW", 900)
 # Seconds between two rounds of manage.py expire_orders.
 EXPIRE_INTERVAL = env_float("EXPIRE_INTERVAL", 1.0)
-# The HMAC secret of the mock payment provider's webhooks (a real provider's comes from it).
 # The payment provider (orders/payments/providers.py): "mock" captures at once.
 PAYMENT_PROVIDER = env_str("PAYMENT_PROVIDER", "mock")
+# The HMAC secret of the mock payment provider's webhooks (a real provider's comes from it).
 _DEV_WEBHOOK_SECRET = "dev-only-mock-webhook-secret"
 PAYMENT_WEBHOOK_SECRET = env_str("PAYMENT_WEBHOOK_SECRET", _DEV_WEBHOOK_SECRET)
 if not DEBUG and PAYMENT_WEBHOOK_SECRET == _DEV_WEBHOOK_SECRET:

@@ -97,7 +97,12 @@ def _captured(payment: Payment, now) -> str:
         payment.note = (
             "captured after the order was already paid" if status == Order.Status.PAID else f"captured after {status}"
         )
-        log.warning("payment %s: %s; refunding", payment.payment_id, payment.note)
+        log.warning(
+            "payment %s: %s; refunding",
+            payment.payment_id,
+            payment.note,
+            extra={"payment_id": payment.payment_id, "order_id": payment.order.order_id},
+        )
     payment.save(update_fields=["status", "captured_at", "note"])
     return "paid" if paid_now else "refund"
 
