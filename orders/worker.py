@@ -15,6 +15,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from orders import events, metrics
 from orders.notify import notify_confirmed
 from orders.services import BatchResult, Placed, persist_batch
+from plumbing import heartbeat
 from plumbing.kafka.batches import BatchWorker, Progress
 from sales.inventory import Unavailable
 
@@ -65,6 +66,7 @@ def order_worker(
         max_messages=max_messages,
         on_committed=_counting(on_committed),
         on_progress=record,
+        on_turn=lambda: heartbeat.beat("consume_orders"),
         **extra,
     )
 

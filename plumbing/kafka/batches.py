@@ -88,6 +88,7 @@ class BatchWorker:
         on_progress: Callable[[Progress], None] | None = None,
         make_consumer: Callable[[], Any] | None = None,
         make_producer: Callable[[], Any] | None = None,
+        on_turn: Callable[[], None] | None = None,
     ):
         self.topics = list(topics)
         self.decode = decode
@@ -99,6 +100,7 @@ class BatchWorker:
         self.max_messages = max_messages
         self.on_committed = on_committed
         self.on_progress = on_progress
+        self.on_turn = on_turn  # each turn of the loop, batch or not (a liveness heartbeat)
         self._dead_lettered = 0
         self._make_consumer = make_consumer or (
             lambda: Consumer(consumer_config(group_id=group_id, client_id=client_id))
@@ -125,6 +127,8 @@ class BatchWorker:
                     want = min(want, self.max_messages - self.processed)
                     if want <= 0:
                         break
+                if self.on_turn:
+                    self.on_turn()
                 messages = self._consumer.consume(num_messages=want, timeout=self.batch_timeout)
                 batch = [m for m in messages if _usable(m)]
                 if not batch:

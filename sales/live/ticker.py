@@ -33,6 +33,7 @@ from django.conf import settings
 from django.utils import timezone
 from redis.exceptions import LockError, RedisError
 
+from plumbing import heartbeat
 from plumbing.redis_clients import async_redis
 from sales import inventory
 from sales.live import messages, metrics, presence
@@ -109,6 +110,7 @@ class StockTicker:
         leading = False
         while not self.stopping:
             started = time.monotonic()
+            heartbeat.beat("publish_stock")
             try:
                 if leading:
                     leading = await lock.reacquire()

@@ -7,6 +7,7 @@ from django.db import DatabaseError
 from redis.exceptions import RedisError
 
 from orders import lifecycle, metrics
+from plumbing import heartbeat
 
 
 class Command(BaseCommand):
@@ -30,6 +31,7 @@ class Command(BaseCommand):
         self.stdout.write(f"expiring unpaid orders every {settings.EXPIRE_INTERVAL:g} s")
         self.stdout.flush()
         while not stopping:
+            heartbeat.beat("expire_orders")
             try:
                 expired = lifecycle.expire()
                 returned = lifecycle.return_units()

@@ -9,6 +9,7 @@ from redis.exceptions import RedisError
 from orders import metrics
 from orders.reconcile import Repairer, Repairs, check
 from orders.reconcile import repair as repair_all
+from plumbing import heartbeat
 from plumbing.kafka.offsets import GroupOffsets
 
 HEADER = ("sale", "total", "in stock", "held", "confirmed", "rows", "abandoned")
@@ -94,6 +95,7 @@ class Command(BaseCommand):
         self.stdout.flush()
         reported, checked_at = None, None
         while not stopping:
+            heartbeat.beat("reconcile")
             try:
                 checks = []
                 if checked_at is None or time.monotonic() - checked_at >= check_every:
