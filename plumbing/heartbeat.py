@@ -1,6 +1,7 @@
 """Worker liveness: each long-running command beats from its own loop, ``check_workers`` reads them.
 
-A beat is a Redis key ``heartbeat:<name>:<host>:<pid>`` holding the time, with a TTL of
+A beat is a Redis key ``heartbeat:<name>:<host>:<pid>`` holding Redis's time (one clock
+for every host and process: theirs may differ), with a TTL of
 ``STALE`` seconds: a worker whose loop stopped turning (hung, killed, its Redis gone)
 disappears within that. Beats from the loop itself, not from a side thread, so a loop
 stuck in a handler stops beating. At most one write a second per worker.
@@ -22,7 +23,9 @@ def beat(name: str) -> None:
         return
     _last[name] = now
     try:
-        sync_redis().set(f"heartbeat:{name}:{socket.gethostname()}:{os.getpid()}", f"{now:.3f}", ex=STALE)
+        r = sync_redis()
+        seconds, micros = r.time()
+        r.set(f"heartbeat:{name}:{socket.gethostname()}:{os.getpid()}", f"{seconds + micros / 1e6:.3f}", ex=STALE)
     except Exception:  # liveness reporting must never stop the worker
         _last.pop(name, None)
 
@@ -31,7 +34,8 @@ def alive() -> list[tuple[str, str, int, float]]:
     """(name, host, pid, seconds since its last beat) of every worker beating."""
     r = sync_redis()
     found = []
-    now = time.time()
+    seconds, micros = r.time()
+    now = seconds + micros / 1e6
     for key in r.scan_iter("heartbeat:*"):
         _, name, host, pid = key.decode().split(":", 3)
         value = r.get(key)
