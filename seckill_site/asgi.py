@@ -10,11 +10,10 @@ import os
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "seckill_site.settings")
 
 from channels.routing import ProtocolTypeRouter
-from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 from django.core.asgi import get_asgi_application
 
-# daphne serves the few static files itself; there is no separate web server.
-django_asgi_app = ASGIStaticFilesHandler(get_asgi_application())
+# Static files: whitenoise's middleware (settings.MIDDLEWARE), not Django's development serve().
+django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import URLRouter  # noqa: E402
