@@ -18,6 +18,7 @@ os.environ.setdefault("ORDERS_TOPIC", f"orders-test-{_run}")
 os.environ.setdefault("ORDERS_DLQ_TOPIC", f"orders-test-{_run}.dlq")
 os.environ.setdefault("ORDERS_CONSUMER_GROUP", f"seckill-test-{_run}")
 os.environ.setdefault("SECKILL_LOG_LEVEL", "WARNING")
+os.environ.setdefault("DJANGO_DEBUG", "true")  # development mode, for this process and the ones it starts
 
 from seckill_site.settings import *  # noqa: E402,F403
 
