@@ -1,6 +1,3 @@
-import signal
-import time
-
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import DatabaseError
@@ -8,6 +5,7 @@ from redis.exceptions import RedisError
 
 from orders import lifecycle, metrics
 from plumbing import heartbeat
+from plumbing.stopping import StopOnSignal
 
 
 class Command(BaseCommand):
@@ -20,17 +18,10 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="One round (expire, return units), then exit.")
 
     def handle(self, *args, once, **options):
-        stopping = False
-
-        def stop(*_):
-            nonlocal stopping
-            stopping = True
-
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
+        stop = StopOnSignal()
         self.stdout.write(f"expiring unpaid orders every {settings.EXPIRE_INTERVAL:g} s")
         self.stdout.flush()
-        while not stopping:
+        while not stop.requested:
             heartbeat.beat("expire_orders")
             try:
                 expired = lifecycle.expire()
@@ -46,6 +37,4 @@ class Command(BaseCommand):
             if once:
                 break
             if expired < 1000:  # a full round may have more waiting
-                deadline = time.monotonic() + settings.EXPIRE_INTERVAL
-                while not stopping and time.monotonic() < deadline:
-                    time.sleep(0.05)
+                stop.wait(settings.EXPIRE_INTERVAL)

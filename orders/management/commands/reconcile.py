@@ -1,4 +1,3 @@
-import signal
 import time
 
 from django.conf import settings
@@ -11,6 +10,7 @@ from orders.reconcile import Repairer, Repairs, check
 from orders.reconcile import repair as repair_all
 from plumbing import heartbeat
 from plumbing.kafka.offsets import GroupOffsets
+from plumbing.stopping import StopOnSignal
 
 HEADER = ("sale", "total", "in stock", "held", "confirmed", "rows", "abandoned")
 
@@ -82,19 +82,12 @@ class Command(BaseCommand):
     def _watch(self, offsets, sales, repair: bool, every: float, check_every: float) -> None:
         """Repair rounds are cheap (Redis reads and the group's offsets); a check counts rows, so
         it runs less often. Holds and unchecked sales are found by the repair round itself."""
-        stopping = False
-
-        def stop(*_):
-            nonlocal stopping
-            stopping = True
-
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
+        stop = StopOnSignal()
         repairer = Repairer(offsets) if repair else None
         self.stdout.write(f"reconciling every {every:g} s{' and repairing' if repair else ''}")
         self.stdout.flush()
         reported, checked_at = None, None
-        while not stopping:
+        while not stop.requested:
             heartbeat.beat("reconcile")
             try:
                 checks = []
@@ -116,6 +109,4 @@ class Command(BaseCommand):
                         self._report_repairs(done)
             except (RedisError, DatabaseError, RuntimeError, OSError) as exc:  # a service away: next round
                 self.stderr.write(f"round failed: {exc!r}")
-            deadline = time.monotonic() + every
-            while not stopping and time.monotonic() < deadline:
-                time.sleep(0.1)
+            stop.wait(every)

@@ -1,12 +1,10 @@
-import signal
-import time
-
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from redis.exceptions import RedisError
 
 from orders.abandoned import AbandonedHolds, bound_ms
 from plumbing.kafka.offsets import GroupOffsets
+from plumbing.stopping import StopOnSignal
 
 
 class Command(BaseCommand):
@@ -20,20 +18,13 @@ class Command(BaseCommand):
         parser.add_argument("--group", default=settings.ORDERS_CONSUMER_GROUP, help="The order consumer group.")
 
     def handle(self, *args, once, group, **options):
-        stopping = False
-
-        def stop(*_):
-            nonlocal stopping
-            stopping = True
-
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
+        stop = StopOnSignal()
         offsets = GroupOffsets(settings.ORDERS_TOPIC, group, client_id="seckill-release-abandoned")
         holds = AbandonedHolds(offsets)
         self.stdout.write(f"releasing holds abandoned for more than {bound_ms() / 1000:g} s (group {group})")
         self.stdout.flush()
         try:
-            while not stopping:
+            while not stop.requested:
                 try:
                     sweep = holds.sweep()
                 except (RedisError, RuntimeError, OSError) as exc:  # Redis or the broker away: try again later
@@ -44,6 +35,6 @@ class Command(BaseCommand):
                     self.stdout.flush()
                 if once and sweep is not None and not sweep.waiting:
                     break
-                time.sleep(settings.HOLD_SWEEP_INTERVAL)
+                stop.wait(settings.HOLD_SWEEP_INTERVAL)
         finally:
             offsets.close()
