@@ -12,7 +12,6 @@ everything; each child finishes what it has.
 import argparse
 import os
 import resource
-import shutil
 import signal
 import socket
 import subprocess
@@ -63,8 +62,9 @@ def main() -> int:
     # Every process writes its Prometheus samples here and /metrics adds them up (plumbing/metrics.py);
     # emptied at each start, as prometheus-client's multiprocess mode asks.
     metrics_dir = Path(os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(ROOT / ".stack" / "metrics")))
-    shutil.rmtree(metrics_dir, ignore_errors=True)
-    metrics_dir.mkdir(parents=True)
+    metrics_dir.mkdir(parents=True, exist_ok=True)
+    for samples in metrics_dir.glob("*.db"):  # only prometheus-client's files: the directory may be the user's
+        samples.unlink()
 
     # Every websocket viewer is an open file in a web process.
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
