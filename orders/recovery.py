@@ -37,7 +37,7 @@ from orders.abandoned import bound_ms, recent_sales
 from orders.models import HOLDS_A_UNIT, Order
 from sales import inventory
 from sales.models import Sale
-from sales.state import to_ms
+from sales.services import offer_of
 
 log = logging.getLogger(__name__)
 
@@ -76,12 +76,7 @@ def restore(sale: Sale, unread: dict[str, int]) -> Restored:
     held = [(order_id, buyer_id) for order_id, buyer_id in unread.items() if order_id not in have_rows]
     rebuilt = inventory.rebuild(
         sale.pk,
-        total=sale.total_stock,
-        starts_ms=to_ms(sale.starts_at),
-        ends_ms=to_ms(sale.ends_at),
-        limit=sale.limit_per_buyer,
-        price=str(sale.price),
-        title=sale.title,
+        **offer_of(sale),
         confirmed=rows,
         held=held,
         returned=returned,

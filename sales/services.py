@@ -30,6 +30,18 @@ def _below_sold(sold: int) -> str:
     return f"{sold} units are already sold; the stock cannot go below that."
 
 
+def offer_of(sale: Sale) -> dict:
+    """What Redis holds of the sale's offer, as ``inventory.load`` and ``inventory.rebuild`` take it."""
+    return {
+        "total": sale.total_stock,
+        "starts_ms": to_ms(sale.starts_at),
+        "ends_ms": to_ms(sale.ends_at),
+        "limit": sale.limit_per_buyer,
+        "price": str(sale.price),
+        "title": sale.title,
+    }
+
+
 def validate_total_stock(sale: Sale, new_total: int) -> None:
     """A running sale cannot offer fewer units than it already sold."""
     if sale.pk is None:
@@ -50,17 +62,7 @@ def save_sale(sale: Sale) -> int:
     fresh = sale._state.adding  # nobody can hold a unit of a sale not saved before
     sale.save()
     try:
-        return inventory.load(
-            sale.pk,
-            total=sale.total_stock,
-            starts_ms=to_ms(sale.starts_at),
-            ends_ms=to_ms(sale.ends_at),
-            limit=sale.limit_per_buyer,
-            price=str(sale.price),
-            sold=sale.orders.count(),
-            title=sale.title,
-            fresh=fresh,
-        )
+        return inventory.load(sale.pk, **offer_of(sale), sold=sale.orders.count(), fresh=fresh)
     except inventory.StockBelowSold as exc:
         raise ValidationError({"total_stock": _below_sold(exc.sold)}) from None
 
