@@ -48,7 +48,7 @@ def subprocess_env(**overrides) -> dict:
 
     db = connection.settings_dict
     env = dict(os.environ)
-    env["DJANGO_SETTINGS_MODULE"] = "seckill_site.test_settings"
+    env["DJANGO_SETTINGS_MODULE"] = "seckill_site.settings.test"
     env["DATABASE_URL"] = f"mysql://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     env.update({k: str(v) for k, v in overrides.items()})
     return env

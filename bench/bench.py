@@ -39,7 +39,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "seckill_site.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "seckill_site.settings.base")
 
 import django  # noqa: E402
 
@@ -142,12 +142,19 @@ def wrk(url: str, sale_id: int, tokens: Path, prefix: str, duration: int, connec
     subprocess.run([*command[:3], "-d2s", *command[4:]], capture_output=True, check=False)
     say(" ".join(command))
     text = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-    statuses = dict(re.findall(r"(\d{3})=(\d+)", re.search(r"statuses:(.*)", text).group(1)))
-    latency = dict(re.findall(r"(p50|p90|p99|max)=([\d.]+)", re.search(r"latency_ms:(.*)", text).group(1)))
+    rate = float(_wrk_figure(r"Requests/sec:\s+([\d.]+)", text))
+    statuses = dict(re.findall(r"(\d{3})=(\d+)", _wrk_figure(r"statuses:(.*)", text)))
+    latency = dict(re.findall(r"(p50|p90|p99|max)=([\d.]+)", _wrk_figure(r"latency_ms:(.*)", text)))
     figures = {"req_per_s": round(rate), "statuses": statuses, "latency_ms": latency}
     say(f"  → {json.dumps(figures)}")
     return figures
+
+
+def _wrk_figure(pattern: str, text: str) -> str:
+    match = re.search(pattern, text)
+    if match is None:
+        raise RuntimeError(f"wrk printed no {pattern!r}:\n{text}")
+    return match.group(1)
 
 
 def bench_wrk(url: str, out: Path, duration: int, connections: int) -> dict:
@@ -273,7 +280,7 @@ def client_cost(url: str) -> str:
     return text
 
 
-def _any_sale() -> int:
+def _any_sale() -> int | None:
     from sales.models import Sale
 
     return Sale.objects.order_by("-pk").values_list("pk", flat=True).first()
@@ -296,7 +303,7 @@ def main() -> int:
     wanted = set(args.what)
     if "all" in wanted:
         wanted = {"client", "seed", "stampede", "wrk", "djangoview", "consumer"}
-    results = {"when": time.strftime("%Y-%m-%d %H:%M:%S"), "cpus": os.cpu_count()}
+    results: dict[str, object] = {"when": time.strftime("%Y-%m-%d %H:%M:%S"), "cpus": os.cpu_count()}
     if "client" in wanted:
         results["client"] = client_cost(args.url)
     if wanted & {"seed", "stampede"}:

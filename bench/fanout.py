@@ -29,7 +29,7 @@ import aiohttp
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "seckill_site.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "seckill_site.settings.base")
 
 
 def setup_django():

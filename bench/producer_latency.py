@@ -17,7 +17,7 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "seckill_site.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "seckill_site.settings.base")
 
 import django
 
@@ -29,7 +29,12 @@ from orders.placing import order_producer_config  # noqa: E402
 from plumbing.kafka.config import admin_config  # noqa: E402
 from plumbing.kafka.producer import AsyncProducer  # noqa: E402
 
-VARIANTS = ({}, {"linger.ms": 0}, {"socket.nagle.disable": True}, {"linger.ms": 0, "socket.nagle.disable": True})
+VARIANTS: tuple[dict[str, int | bool], ...] = (
+    {},
+    {"linger.ms": 0},
+    {"socket.nagle.disable": True},
+    {"linger.ms": 0, "socket.nagle.disable": True},
+)
 
 
 async def measure(topic: str, rate: float, count: int, overrides: dict) -> str:

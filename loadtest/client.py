@@ -44,7 +44,7 @@ LABELS = (
     "5xx",
     "network errors",
 )
-_BY_STATUS = {
+_BY_STATUS: dict[tuple[int, str | None], int] = {
     (201, "reserved"): RESERVED,
     (409, "sold_out"): SOLD_OUT,
     (409, "limit_reached"): LIMIT_REACHED,
@@ -206,6 +206,7 @@ async def run_load(plan: LoadPlan, on_tick: Callable[[Live], None] | None = None
                         ended = perf()
                         category, data = categorize(http_status, body)
                         if category == RESERVED:
+                            assert data is not None  # the category was read from its "status"
                             reserved.append((data["order_id"], buyer_id, data.get("remaining"), ended - t0))
                         elif category in (OTHER_4XX, SERVER_ERROR):
                             status = data.get("status") if isinstance(data, dict) else None

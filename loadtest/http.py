@@ -44,7 +44,7 @@ class _Answer(asyncio.Protocol):
     """One keep-alive connection; one request in flight at a time."""
 
     def __init__(self):
-        self.transport = None
+        self.transport: asyncio.Transport | None = None
         self.parser = httptools.HttpResponseParser(self)
         self.waiter: asyncio.Future | None = None
         self.body: list[bytes] = []
@@ -96,15 +96,16 @@ class Connection:
         (connecting included). Raises OSError or TimeoutError."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout
-        answer = self._answer
-        if answer is None or not answer.reusable or answer.transport is None:
-            if answer is not None and answer.transport is not None:
-                answer.transport.close()
-            self._answer = None
+        if self._answer is not None and self._answer.reusable and self._answer.transport is not None:
+            answer = self._answer
+        else:
+            self.close()
             _, answer = await asyncio.wait_for(
                 loop.create_connection(_Answer, self.target.host, self.target.port), self.timeout
             )
             self._answer = answer
+        if answer.transport is None:  # the server closed it before the first request
+            raise HttpError("connection closed by the server")
         waiter = answer.waiter = loop.create_future()
         answer.transport.write(request)
         timer = loop.call_at(deadline, _expire, answer, waiter)

@@ -10,6 +10,7 @@ The child processes are spawned, not forked: they import only ``loadtest.client`
 (no Django, no database connection shared with the parent).
 """
 
+import ctypes
 import multiprocessing
 import threading
 import time
@@ -58,21 +59,25 @@ def merge(recordings: list[Recording]) -> Recording:
     return merged
 
 
-_totals = None  # this child's view of the shared array (set by the pool's initializer)
+# This child's view of the shared array (set by the pool's initializer).
+_totals: ctypes.Array[ctypes.c_longlong] | None = None
 
 
-def _share(totals) -> None:
+def _share(totals: ctypes.Array[ctypes.c_longlong]) -> None:
     global _totals
     _totals = totals
 
 
 def _child(plan: LoadPlan, slot: int) -> Recording:
     base = slot * _SLOTS
+    totals = _totals
+    assert totals is not None  # the pool's initializer ran first
 
     def tick(live: Live) -> None:
-        _totals[base] = live.sent
-        _totals[base + 1] = live.answered
-        _totals[base + 2 : base + _SLOTS] = live.counts
+        totals[base] = live.sent
+        totals[base + 1] = live.answered
+        # mypy's ctypes plugin takes a slice's value for an (invariant) list[c_longlong | int]
+        totals[base + 2 : base + _SLOTS] = live.counts  # type: ignore[assignment]
 
     recording = uvloop.run(run_load(plan, tick))
     answered = len(recording.category)

@@ -38,7 +38,7 @@ class PaymentInline(admin.TabularInline):
     model = Payment
     extra = 0
     can_delete = False
-    fields = [
+    fields = (
         "payment_id",
         "provider",
         "provider_ref",
@@ -48,7 +48,7 @@ class PaymentInline(admin.TabularInline):
         "captured_at",
         "refunded_at",
         "note",
-    ]
+    )
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):

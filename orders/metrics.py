@@ -1,8 +1,6 @@
 """The buy path's and the order workers' Prometheus metrics (exposed by ``plumbing.metrics``)."""
 
-from prometheus_client import Counter, Gauge, Histogram
-
-from plumbing.metrics import BufferedCounter, BufferedHistogram
+from plumbing.metrics import BufferedCounter, BufferedHistogram, Counter, Gauge, Histogram
 
 # Buckets for answers on a healthy hot path (ms) up to a broker time-out (s).
 _FAST = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)

@@ -18,6 +18,7 @@ rows, and what the order consumer group still has to read. What must hold:
 """
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
@@ -45,10 +46,10 @@ class SaleCheck:
 
 def check(sale_ids: list[int] | None, lag: int) -> list[SaleCheck]:
     """``lag``: events the order consumer group has yet to read (work in flight)."""
-    sales = Sale.objects.order_by("pk")
+    chosen = Sale.objects.order_by("pk")
     if sale_ids:
-        sales = sales.filter(pk__in=sale_ids)
-    sales = list(sales)
+        chosen = chosen.filter(pk__in=sale_ids)
+    sales = list(chosen)
     # rows whose unit Redis counts as confirmed: awaiting payment or paid, and ended ones whose
     # return is not done yet (Redis confirms them until ``orders.lifecycle.return_units`` runs)
     counted = Order.objects.filter(sale_id__in=[sale.pk for sale in sales])
@@ -104,7 +105,7 @@ class Repairer:
         self.holds = AbandonedHolds(offsets)
         self.recovery = Recovery(offsets)
 
-    def round(self, checks: list[SaleCheck] = ()) -> Repairs:
+    def round(self, checks: Sequence[SaleCheck] = ()) -> Repairs:
         for found in checks:
             if found.lost_data:
                 inventory.mark_unchecked(found.sale_id)

@@ -10,8 +10,10 @@ a reservation ends either released or confirmed, never both.
 """
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -103,6 +105,7 @@ class OrderInsert:
         params = []
         # Values repeat a lot within a batch (sale, price, partition, status):
         # each distinct one is prepared once.
+        preparers: list[tuple[str, Callable[..., Any], dict[Any, Any]]]
         preparers = [(f.attname, f.get_db_prep_save, {}) for f in self.fields]
         for row in rows:
             row["created_at"] = created_at

@@ -5,17 +5,39 @@ writes its samples to files in ``PROMETHEUS_MULTIPROC_DIR`` (``scripts/serve.py`
 a fresh one for all of them), and ``GET /metrics`` on any web process adds them up.
 Without the variable (a test, a single process) metrics live in the process's memory
 and ``/metrics`` shows that process's. Knows no metric of its own: the apps define
-theirs (``orders/metrics.py``, ``sales/live/metrics.py``).
+theirs (``orders/metrics.py``, ``sales/live/metrics.py``) with the ``Counter``, ``Gauge`` and
+``Histogram`` exported here, so that they are made after the file naming below is set.
 """
 
 import asyncio
 import os
+import socket
 import time
 from bisect import bisect_left
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
+from prometheus_client import (  # noqa: F401 - the apps make their metrics with these
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+    values,
+)
 
 MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+
+
+def process_identifier(pid: int | None = None) -> str:
+    """What names a process's sample files: the host name and the pid. prometheus-client's own
+    is the pid alone, and the containers of docker/compose.yml share the directory while each
+    runs its command as pid 1: their files would be one file."""
+    return f"{socket.gethostname()}-{os.getpid() if pid is None else pid}"
+
+
+if MULTIPROCESS:
+    values.ValueClass = values.MultiProcessValue(process_identifier=process_identifier)
 
 
 def exposition() -> tuple[bytes, str]:
@@ -33,7 +55,7 @@ def exposition() -> tuple[bytes, str]:
 def process_exited(pid: int) -> None:
     """Drop a dead process's live gauges (``scripts/serve.py`` calls it when a child exits)."""
     if MULTIPROCESS:
-        multiprocess.mark_process_dead(pid)
+        multiprocess.mark_process_dead(process_identifier(pid))
 
 
 class _Buffered:

@@ -68,7 +68,7 @@ def run_id_of(info_server: bytes | str) -> str:
 
 class _Protocol(asyncio.Protocol):
     def __init__(self, on_lost):
-        self.transport = None
+        self.transport: asyncio.Transport | None = None
         self.waiting: deque[asyncio.Future] = deque()
         self._reader = hiredis.Reader(replyError=ResponseError, notEnoughData=_INCOMPLETE)
         self._out: list[bytes] = []
@@ -102,6 +102,7 @@ class _Protocol(asyncio.Protocol):
     def _flush(self):
         out, self._out = self._out, []
         if self.usable:
+            assert self.transport is not None  # usable
             try:
                 self.transport.write(b"".join(out))
             except BaseException:
@@ -191,7 +192,8 @@ class PipelinedRedis:
         try:
             for command in self._hello:
                 await protocol.send(hiredis.pack_command(tuple(command)))
-            protocol.server_id = run_id_of(await protocol.send(hiredis.pack_command(("INFO", "server"))))
+            info = hiredis.pack_command(("INFO", "server"))  # type: ignore[arg-type]  # its stub says a 1-tuple
+            protocol.server_id = run_id_of(await protocol.send(info))
         except BaseException:
             protocol.abort()
             raise

@@ -6,11 +6,15 @@ which is what the buy hot path can afford.
 """
 
 import uuid
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.core import signing
+
+if TYPE_CHECKING:  # a model: importing it needs the app registry ready
+    from django.contrib.auth.models import User
 
 TOKEN_SALT = "seckill.buyer-token"
 _signer = None
@@ -67,6 +71,6 @@ def create_buyers(count: int, prefix: str = "buyer", batch_size: int = 2000) -> 
     return ids
 
 
-def create_guest() -> "settings.AUTH_USER_MODEL":
+def create_guest() -> "User":
     User = get_user_model()
     return User.objects.create(username=f"guest-{uuid.uuid4().hex[:12]}", password=make_password(None))

@@ -10,9 +10,11 @@ start_stack() {
   eval "$(scripts/stack env)"
 }
 
-# A virtualenv in .venv with the requirements installed (again only when they changed).
+# A virtualenv in .venv with a lock file installed (again only when the lock files changed).
+# The lock files pin every package, dependencies included, with their hashes; requirements*.txt
+# say what the project asks for and pip-compile writes the locks from them (README, "Code health").
 ensure_venv() {
-  local requirements=$1 stamp
+  local lock=$1 stamp
   if [[ ! -x .venv/bin/pip ]]; then # a venv whose creation failed half-way has python, not pip
     say "creating .venv"
     python3 -m venv --clear .venv || {
@@ -21,11 +23,10 @@ ensure_venv() {
       python3 -m venv --clear .venv
     }
   fi
-  stamp=".venv/.installed-$(cat requirements*.txt | sha256sum | cut -c1-16)-$(basename "$requirements")"
+  stamp=".venv/.installed-$(cat requirements*.lock | sha256sum | cut -c1-16)-$(basename "$lock")"
   if [[ ! -e $stamp ]]; then
-    say "installing $requirements into .venv"
-    .venv/bin/python -m pip install -q --upgrade pip
-    .venv/bin/python -m pip install -q -r "$requirements"
+    say "installing $lock into .venv"
+    .venv/bin/python -m pip install -q --require-hashes -r "$lock"
     touch "$stamp"
   fi
   export PATH="$ROOT/.venv/bin:$PATH"
@@ -57,5 +58,14 @@ ensure_chromium() {
   if ! command -v chromium >/dev/null 2>&1; then
     say "installing Debian's chromium for the browser tests"
     apt_install chromium
+  fi
+}
+
+# Debian's docker-compose renders docker/compose.yml for seckill_site/tests/test_deploy.py (no
+# Docker engine needed to render; none runs here).
+ensure_compose() {
+  if ! command -v docker-compose >/dev/null 2>&1; then
+    say "installing Debian's docker-compose to check docker/compose.yml"
+    apt_install --no-install-recommends docker-compose
   fi
 }

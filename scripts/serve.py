@@ -23,35 +23,35 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from seckill_site import servers  # noqa: E402
-from seckill_site.envparse import env_bool, env_int, env_str  # noqa: E402
+from seckill_site.environment import env  # noqa: E402
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default=env_str("SECKILL_HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=env_int("SECKILL_PORT", 8000))
+    parser.add_argument("--host", default=env.str("SECKILL_HOST", default="127.0.0.1"))
+    parser.add_argument("--port", type=int, default=env.int("SECKILL_PORT", default=8000))
     parser.add_argument(
         "--web-processes",
         type=int,
-        default=env_int("SECKILL_WEB_PROCESSES", os.cpu_count() or 1),
+        default=env.int("SECKILL_WEB_PROCESSES", default=os.cpu_count() or 1),
         help="web processes (default: SECKILL_WEB_PROCESSES or the number of cores)",
     )
     parser.add_argument(
         "--consumers",
         type=int,
-        default=env_int("SECKILL_CONSUMERS", 1),
+        default=env.int("SECKILL_CONSUMERS", default=1),
         help="consume_orders processes (up to the topic's partitions share the work)",
     )
     parser.add_argument(
         "--server",
         choices=servers.SERVERS,
-        default=env_str("SECKILL_SERVER", servers.DEFAULT),
+        default=env.str("SECKILL_SERVER", default=servers.DEFAULT),
         help=f"the ASGI server of the web processes (default: SECKILL_SERVER or {servers.DEFAULT})",
     )
     parser.add_argument(
         "--access-log",
         action="store_true",
-        default=env_bool("SECKILL_ACCESS_LOG", False),
+        default=env.bool("SECKILL_ACCESS_LOG", default=False),
         help="log every HTTP request to stdout (default off, on with SECKILL_ACCESS_LOG=1; a trivial app "
         "under wrk answered ~18%% fewer requests with it)",
     )
@@ -82,6 +82,7 @@ def main() -> int:
     fd = sock.fileno()
 
     # (command, file descriptors it inherits): only the web processes get the listening socket
+    launches: list[tuple[list[str], tuple[int, ...]]]
     if args.server in servers.OWN_WORKERS:  # it runs its own worker processes and binds the port itself
         sock.close()
         web = servers.command(
@@ -121,7 +122,7 @@ def main() -> int:
         while not stopping:
             for child in children:
                 if child.poll() is not None:
-                    print(f"process {child.args} exited with {child.returncode}; stopping", file=sys.stderr)
+                    print(f"process {child.args!r} exited with {child.returncode}; stopping", file=sys.stderr)
                     stopping = crashed = True
             time.sleep(0.5)
     finally:

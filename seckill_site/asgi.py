@@ -7,7 +7,7 @@ its docstring for why), then to Django; websockets go to Channels.
 import gc
 import os
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "seckill_site.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "seckill_site.settings.base")
 
 from channels.routing import ProtocolTypeRouter
 from django.core.asgi import get_asgi_application

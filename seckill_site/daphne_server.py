@@ -24,15 +24,15 @@ def install_reactor() -> str:
     """Install Twisted's asyncio reactor on uvloop if we can; return the loop's name."""
     from twisted.internet import asyncioreactor
 
-    loop = None
-    from seckill_site.envparse import env_bool  # the one parser of the environment
+    loop: asyncio.AbstractEventLoop | None = None
+    from seckill_site.environment import env  # the one parser of the environment
 
-    if env_bool("SECKILL_UVLOOP", True):
+    if env.bool("SECKILL_UVLOOP", default=True):
         try:
             import uvloop
         except ImportError:
-            uvloop = None
-        if uvloop is not None:
+            pass
+        else:
             loop = uvloop.new_event_loop()
     if loop is None:
         loop = asyncio.new_event_loop()
@@ -73,7 +73,8 @@ def run_lifespan_on_reactor() -> None:
         return defer.Deferred.fromFuture(asyncio.ensure_future(shutdown()))
 
     reactor.callWhenRunning(start)
-    reactor.addSystemEventTrigger("before", "shutdown", stop)
+    # Twisted's interfaces declare their methods without self, which mypy reads only with mypy-zope
+    reactor.addSystemEventTrigger("before", "shutdown", stop)  # type: ignore[arg-type]
 
 
 def main() -> None:

@@ -4,6 +4,6 @@ served by a regular Django view (see ``views.py``). Run the site with
 ``seckill_site.hotpath`` only claims ``/api/sales/...``, so this path goes through
 Django's full middleware stack and URL resolver."""
 
-from seckill_site.settings import *  # noqa: F403
+from seckill_site.settings.base import *  # noqa: F403
 
 ROOT_URLCONF = "bench.djangoview.urls"

@@ -83,6 +83,7 @@ class Server:
         self.client_closed[n] = asyncio.Event()
         self._writers.append(writer)
         task = asyncio.current_task()
+        assert task is not None  # asyncio runs each connection's handler in a task
         self._tasks.add(task)
         try:
             await self.handler(self, reader, writer, n)

@@ -38,6 +38,7 @@ def pay_order(order_id: uuid.UUID, buyer_id: int) -> PayAnswer:
     if order.buyer_id != buyer_id:
         return PayAnswer("not_found", str(order_id))
     if order.status == S.AWAITING_PAYMENT:
+        assert order.pay_by is not None  # the consumer writes it with the row (orders.services)
         if order.pay_by <= timezone.now():
             lifecycle.expire(pks=[order.pk])
             lifecycle.return_units()

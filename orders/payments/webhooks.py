@@ -70,8 +70,8 @@ def receive(provider_name: str, body: bytes, signature: str | None) -> str:
                 WebhookEvent.objects.create(provider=provider.name, event_id=event.event_id)
         except IntegrityError:
             return "duplicate"
-        payment = Payment.objects.select_for_update().filter(provider=provider.name, provider_ref=event.provider_ref)
-        payment = payment.first()
+        matching = Payment.objects.select_for_update().filter(provider=provider.name, provider_ref=event.provider_ref)
+        payment = matching.first()
         if payment is None:
             raise InvalidWebhook(f"no payment {event.provider_ref}")
         if event.kind == "payment.captured":

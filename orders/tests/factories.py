@@ -7,7 +7,7 @@ from orders.models import Order
 from sales.tests.factories import BuyerFactory, SaleFactory
 
 
-class OrderFactory(factory.django.DjangoModelFactory):
+class OrderFactory(factory.django.DjangoModelFactory[Order]):
     """An order row as the consumer writes it (the Redis side is the test's business)."""
 
     class Meta:
@@ -33,4 +33,6 @@ def written_order(sale, buyer, *, pay_in: float = 900.0) -> Order:
     [hold] = inventory.reserve_many(sale.pk, [(buyer.pk, order_id)])
     assert not isinstance(hold, inventory.Refusal), hold
     inventory.confirm([(sale.pk, order_id)])
-    return OrderFactory(order_id=order_id, sale=sale, buyer=buyer, pay_by=timezone.now() + timedelta(seconds=pay_in))
+    return OrderFactory.create(
+        order_id=order_id, sale=sale, buyer=buyer, pay_by=timezone.now() + timedelta(seconds=pay_in)
+    )

@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any, cast
 
 import pytest
 from confluent_kafka import Consumer, Producer
@@ -81,7 +82,7 @@ def produce(messages: list[tuple[bytes, bytes | None]], partition: int | None = 
     def delivered(i, err, msg):
         reports[i] = (err, msg.partition(), msg.offset())
 
-    pinned = {} if partition is None else {"partition": partition}
+    pinned: dict[str, Any] = {} if partition is None else {"partition": partition}
     for i, (key, value) in enumerate(messages):
         producer.produce(
             settings.ORDERS_TOPIC, key=key, value=value, on_delivery=functools.partial(delivered, i), **pinned
@@ -122,15 +123,19 @@ def read_dead_letters(wanted_keys: set[bytes], timeout: float = 20) -> dict[byte
         }
     )
     reader.subscribe([settings.ORDERS_DLQ_TOPIC])
-    found = {}
+    found: dict[bytes, tuple[bytes | None, dict[str, str]]] = {}
     try:
         deadline = time.monotonic() + timeout
         while set(found) != wanted_keys and time.monotonic() < deadline:
             message = reader.poll(0.2)
-            if message is None or message.error() or message.key() not in wanted_keys:
+            if message is None or message.error():
                 continue
-            headers = {name: value.decode() for name, value in message.headers() or []}
-            found[message.key()] = (message.value(), headers)
+            key = message.key()
+            if key not in wanted_keys:
+                continue
+            # a consumed message's headers are (name, bytes) pairs; the dead letters' are all set
+            pairs = cast(list[tuple[str, bytes]], message.headers() or [])
+            found[key] = (message.value(), {name: value.decode() for name, value in pairs})
     finally:
         reader.close()
     assert set(found) == wanted_keys, f"missing from the dead-letter topic: {wanted_keys - set(found)}"

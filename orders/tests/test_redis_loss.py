@@ -77,7 +77,11 @@ async def crowd(site: LiveSite, sale_id: int, tokens: list[str], fault) -> list[
 
 
 def strike_when_a_third_is_sold(sale_id: int, fault) -> None:
-    while inventory.remaining([sale_id])[sale_id] > UNITS - UNITS // 3:
+    while True:
+        left = inventory.remaining([sale_id])[sale_id]
+        assert left is not None, "the sale is not in Redis"
+        if left <= UNITS - UNITS // 3:
+            break
         time.sleep(0.0005)
     fault(sale_id)
 

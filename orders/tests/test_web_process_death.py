@@ -18,6 +18,7 @@ import re
 import threading
 import time
 from collections import Counter
+from typing import Any
 
 import httpx
 import pytest
@@ -40,7 +41,7 @@ SHORT_BOUND = {"BUY_PRODUCE_WITHIN": "0.5", "BUY_ACK_TIMEOUT": "2", "HOLD_SLACK"
 async def crowd(sale_id: int, tokens: list[str], dying: LiveSite, staying: LiveSite) -> list[dict]:
     """Every buyer buys once, alternately at each process, all at once; ``dying`` is SIGKILLed when
     it has answered a third of its buyers."""
-    seen = [{} for _ in tokens]
+    seen: list[dict[str, Any]] = [{} for _ in tokens]
     limits = httpx.Limits(max_connections=len(tokens))  # everyone at once, as in a stampede
     async with (
         httpx.AsyncClient(base_url=dying.url, timeout=30, limits=limits) as first,
@@ -68,7 +69,11 @@ async def crowd(sale_id: int, tokens: list[str], dying: LiveSite, staying: LiveS
 
 
 def kill_when_a_third_is_sold(sale_id: int, dying: LiveSite) -> None:
-    while inventory.remaining([sale_id])[sale_id] > UNITS - UNITS // 3:
+    while True:
+        left = inventory.remaining([sale_id])[sale_id]
+        assert left is not None, "the sale is not in Redis"
+        if left <= UNITS - UNITS // 3:
+            break
         time.sleep(0.0005)
     dying.kill()
 

@@ -94,7 +94,7 @@ class BatchWorker:
         self.decode = decode
         self.handle = handle
         self.dead_letter_topic = dead_letter_topic
-        self.transient = (*transient, DeadLetterUnavailable)
+        self.transient: tuple[type[BaseException], ...] = (*transient, DeadLetterUnavailable)
         self.batch_size = batch_size
         self.batch_timeout = batch_timeout
         self.max_messages = max_messages
@@ -110,8 +110,8 @@ class BatchWorker:
         )
         self.stopping = False
         self.processed = 0
-        self._consumer = None
-        self._dlq = None
+        self._consumer: Consumer | None = None  # made in ``run``
+        self._dlq: Producer | None = None  # made at the first dead letter
 
     def stop(self, *_args) -> None:
         """Signal handler: finish the batch in hand, commit, exit."""
@@ -198,6 +198,7 @@ class BatchWorker:
         self._dead_lettered += len(dead)
 
     def _lag(self, committed: dict[tuple[str, int], int]) -> dict[tuple[str, int], int]:
+        assert self._consumer is not None  # called from ``run``
         lag = {}
         for (topic, partition), offset in committed.items():
             try:
@@ -214,6 +215,7 @@ class BatchWorker:
             key = (m.topic(), m.partition())
             last[key] = max(last.get(key, -1), m.offset())
         offsets = [TopicPartition(t, p, o + 1) for (t, p), o in last.items()]
+        assert self._consumer is not None  # called from ``run``
         try:
             self._consumer.commit(offsets=offsets, asynchronous=False)
         except Exception as exc:  # rebalanced away: the new owner re-reads, and handlers are idempotent

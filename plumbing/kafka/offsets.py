@@ -76,9 +76,14 @@ class GroupOffsets:
                     error = message.error()
                     if error is not None and error.code() != KafkaError._PARTITION_EOF:
                         raise RuntimeError(f"topic {self.topic} [{p}]: {error}")
-                    if error is None and message.offset() < ends[p]:
+                    if error is not None:  # the partition's end
+                        del todo[p]
+                        continue
+                    offset = message.offset()
+                    assert offset is not None  # a message read from a partition has one
+                    if offset < ends[p]:
                         yield message.value()
-                    if error is not None or message.offset() + 1 >= ends[p]:
+                    if offset + 1 >= ends[p]:
                         del todo[p]
         finally:
             reader.close()

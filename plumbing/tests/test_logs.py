@@ -29,7 +29,7 @@ def emitted(**env) -> str:
     done = subprocess.run(
         [sys.executable, "-c", EMIT],
         cwd=ROOT,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "seckill_site.settings", **env},
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "seckill_site.settings.base", **env},
         capture_output=True,
         text=True,
         timeout=60,

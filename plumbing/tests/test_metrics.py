@@ -31,3 +31,24 @@ def test_buffered_samples_equal_direct_ones_once_flushed():
     flush_all()
     assert samples(buffered) == samples(direct)
     assert samples(direct)[("h_count", ())] == len(VALUES)
+
+
+def test_a_process_that_goes_quiet_still_flushes_its_last_samples(monkeypatch):
+    """The last answers before a lull reach the metric within FLUSH_EVERY, with no further sample."""
+    import asyncio
+
+    from plumbing import metrics
+
+    monkeypatch.setattr(metrics, "FLUSH_EVERY", 0.1)
+    monkeypatch.setattr(metrics, "_next_flush", float("inf"))  # no flush on the sample itself: only the timer's
+    monkeypatch.setattr(metrics, "_timer", None)
+    registry = CollectorRegistry()
+    counter = BufferedCounter(Counter("quiet", "quiet", ["status"], registry=registry))
+
+    async def one_answer_then_quiet():
+        counter.inc("reserved")
+        assert samples(registry).get(("quiet_total", (("status", "reserved"),))) is None  # still buffered
+        await asyncio.sleep(0.3)
+
+    asyncio.run(one_answer_then_quiet())
+    assert samples(registry)[("quiet_total", (("status", "reserved"),))] == 1

@@ -6,6 +6,7 @@ is what the buy path decides on. ``load`` keeps the two in step and never lets a
 change of the total forget what was already sold.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from plumbing.redis_clients import async_redis, pipelined_redis, sync_redis
@@ -117,7 +118,7 @@ def rebuild(
     title: str,
     confirmed: list[tuple[str, int]],
     held: list[tuple[str, int]],
-    returned: list[str] = (),
+    returned: Sequence[str] = (),
 ) -> Rebuilt:
     """Replace the sale's state with what the database and the order topic say, and mark it checked.
 

@@ -35,7 +35,7 @@ class SaleConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_BAD_TOKEN)
             return
         snapshot = await sale_public(sale_id) if sale_id is not None else None
-        if snapshot is None:
+        if sale_id is None or snapshot is None:
             await self.close(code=CLOSE_UNKNOWN_SALE)
             return
         local_audience().join(sale_id, self.send_frame)

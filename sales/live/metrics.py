@@ -1,6 +1,6 @@
 """What the live side measures (exposed by ``plumbing.metrics``): set by the stock ticker."""
 
-from prometheus_client import Gauge
+from plumbing.metrics import Gauge
 
 STOCK_REMAINING = Gauge(
     "seckill_stock_remaining", "Units left in a running sale.", ["sale"], multiprocess_mode="mostrecent"

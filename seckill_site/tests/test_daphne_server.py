@@ -15,7 +15,7 @@ PROBE = (
 
 @pytest.mark.parametrize(
     ("flag", "expected"),
-    # read by the one parser of the environment (envparse.env_bool): "false" is off, as for DJANGO_DEBUG
+    # read by the one parser of the environment (seckill_site.environment): "false" is off, as for DJANGO_DEBUG
     [("1", "uvloop"), ("true", "uvloop"), ("0", "asyncio.unix_events"), ("false", "asyncio.unix_events")],
 )
 def test_reactor_runs_on_the_chosen_loop(flag, expected):

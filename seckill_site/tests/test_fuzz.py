@@ -119,7 +119,7 @@ def _problem(raw: bytes, answer: bytes, api: bool) -> str | None:
     if not api or code == 101:
         return None
     if not headers.get(b"content-type", b"").startswith(b"application/json"):
-        return f"{code} not JSON: {headers.get(b'content-type')}"
+        return f"{code} not JSON: {headers.get(b'content-type')!r}"
     if raw.startswith(b"HEAD "):
         return None
     try:

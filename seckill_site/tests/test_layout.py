@@ -26,7 +26,7 @@ def source_files(root: Path = ROOT):
 def imported_modules(path: Path, names: bool = True) -> set[str]:
     """What the file imports; with ``names``, ``from a import b`` counts as ``a.b`` too (b may be a module)."""
     tree = ast.parse((ROOT / path).read_text(), filename=str(path))
-    found = set()
+    found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)

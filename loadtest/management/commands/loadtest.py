@@ -1,6 +1,7 @@
 import json
 from dataclasses import fields
 from pathlib import Path
+from typing import TextIO, cast
 
 from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
@@ -53,7 +54,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, verify_from=None, **options):
-        console = Console(file=self.stdout._out, width=None if self.stdout.isatty() else 130)
+        stream = cast(TextIO, self.stdout._out)  # the wrapped stream, which django-stubs leaves undeclared
+        console = Console(file=stream, width=None if self.stdout.isatty() else 130)
         if verify_from:
             return self.verify_again(console, verify_from)
         explicit = {k: options[k] for k in _SETTINGS}

@@ -20,7 +20,7 @@ os.environ.setdefault("ORDERS_CONSUMER_GROUP", f"seckill-test-{_run}")
 os.environ.setdefault("SECKILL_LOG_LEVEL", "WARNING")
 os.environ.setdefault("DJANGO_DEBUG", "true")  # development mode, for this process and the ones it starts
 
-from seckill_site.settings import *  # noqa: E402,F403
+from seckill_site.settings.base import *  # noqa: E402,F403
 
 # Two test runs at once (a developer and a helper, say) each need their own database.
 if os.environ.get("SECKILL_TEST_DB"):
