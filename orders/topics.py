@@ -9,4 +9,8 @@ def ensure_order_topics(partitions: int | None = None) -> list[str]:
     """Create the order topic (``partitions``, default ``ORDERS_TOPIC_PARTITIONS``) and its
     one-partition dead-letter topic where missing; returns a line per topic."""
     partitions = partitions or settings.ORDERS_TOPIC_PARTITIONS
-    return ensure_topics({settings.ORDERS_TOPIC: partitions, settings.ORDERS_DLQ_TOPIC: 1})
+    return ensure_topics(
+        {settings.ORDERS_TOPIC: partitions, settings.ORDERS_DLQ_TOPIC: 1},
+        replication_factor=settings.ORDERS_TOPIC_REPLICATION_FACTOR,
+        min_insync_replicas=settings.ORDERS_TOPIC_MIN_INSYNC_REPLICAS,
+    )

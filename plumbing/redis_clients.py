@@ -1,41 +1,83 @@
 """Redis clients, all on ``settings.REDIS_URL``: django-redis for synchronous code,
 redis-py asyncio for the websocket side, and the pipelined client of
-``plumbing.redis_pipe`` for the buy hot path.
+``plumbing.redis_pipe`` for the buy hot path. With ``settings.REDIS_CLUSTER`` each is its
+Redis Cluster kind (``plumbing.redis_cluster``), with the same interface.
 
 The asyncio clients are made once per event loop (daphne runs one loop per
 process; tests run several).
 """
 
 import asyncio
+from typing import Any
 
 import redis.asyncio
+import redis.asyncio.cluster
 from django.conf import settings
 from django_redis import get_redis_connection
 
-from plumbing.redis_pipe import PipelinedRedis
+from plumbing.redis_cluster import PipelinedCluster
+from plumbing.redis_pipe import Commands, PipelinedRedis
 
-_async_clients: dict[int, redis.asyncio.Redis] = {}
-_pipelined_clients: dict[int, PipelinedRedis] = {}
+_async_clients: dict[int, Any] = {}
+_pipelined_clients: dict[int, Commands] = {}
 
 
-def sync_redis():
+def sync_redis() -> Any:
+    """django-redis's client: redis-py's ``Redis``, or its ``RedisCluster``."""
     return get_redis_connection("default")
 
 
-def async_redis() -> redis.asyncio.Redis:
+def sync_mget_across_slots(keys: list[str]) -> list:
+    """``MGET`` of keys that may be in different slots of a cluster (not atomic there)."""
+    client = sync_redis()
+    return client.mget_nonatomic(keys) if settings.REDIS_CLUSTER else client.mget(keys)
+
+
+def run_ids_of(keys: list[str]) -> list[str]:
+    """The ``run_id`` of the Redis server that holds each key: the one server's, or on a cluster
+    that of the master serving the key's slot now."""
+    client = sync_redis()
+    if not settings.REDIS_CLUSTER:
+        return [client.info("server")["run_id"]] * len(keys)
+    by_node: dict[str, str] = {}
+    found = []
+    for key in keys:
+        node = client.get_node_from_key(key)
+        if node.name not in by_node:
+            by_node[node.name] = client.info("server", target_nodes=node)["run_id"]
+        found.append(by_node[node.name])
+    return found
+
+
+def async_redis() -> Any:
+    """redis-py's asyncio ``Redis``, or its ``RedisCluster`` (the same commands; ``mget`` across
+    slots is ``mget_across_slots``)."""
     loop_id = id(asyncio.get_running_loop())
     client = _async_clients.get(loop_id)
     if client is None:
-        # A blocking pool makes a burst wait for a connection instead of failing.
-        pool = redis.asyncio.BlockingConnectionPool.from_url(settings.REDIS_URL, max_connections=256, timeout=5)
-        client = _async_clients[loop_id] = redis.asyncio.Redis(connection_pool=pool)
+        if settings.REDIS_CLUSTER:
+            client = redis.asyncio.cluster.RedisCluster.from_url(settings.REDIS_URL)
+        else:
+            # A blocking pool makes a burst wait for a connection instead of failing.
+            pool = redis.asyncio.BlockingConnectionPool.from_url(settings.REDIS_URL, max_connections=256, timeout=5)
+            client = redis.asyncio.Redis(connection_pool=pool)
+        _async_clients[loop_id] = client
     return client
 
 
-def pipelined_redis() -> PipelinedRedis:
+async def mget_across_slots(keys: list[str]) -> list:
+    """``MGET`` of keys that may be in different slots of a cluster (not atomic there)."""
+    client = async_redis()
+    if settings.REDIS_CLUSTER:
+        return await client.mget_nonatomic(keys)
+    return await client.mget(keys)
+
+
+def pipelined_redis() -> Commands:
     """The hot path's client (see ``plumbing.redis_pipe`` for why it is not redis-py's)."""
     loop_id = id(asyncio.get_running_loop())
     client = _pipelined_clients.get(loop_id)
     if client is None:
-        client = _pipelined_clients[loop_id] = PipelinedRedis(settings.REDIS_URL)
+        url = settings.REDIS_URL
+        client = _pipelined_clients[loop_id] = PipelinedCluster(url) if settings.REDIS_CLUSTER else PipelinedRedis(url)
     return client

@@ -35,6 +35,7 @@ import asyncio
 import hashlib
 import socket
 from collections import deque
+from typing import Any
 
 import hiredis
 from redis.connection import parse_url
@@ -147,7 +148,30 @@ class _Protocol(asyncio.Protocol):
                 future.set_exception(error)
 
 
-class PipelinedRedis:
+class Commands:
+    """The few commands the buy path sends, on ``execute`` (one node's or a cluster's)."""
+
+    async def execute(self, *args, retry: bool = False) -> Any:
+        raise NotImplementedError
+
+    async def execute_many(self, *commands: tuple, retry: bool = False) -> list:
+        raise NotImplementedError
+
+    async def set(self, key, value, ex: int | None = None):
+        command = ("SET", key, value, "EX", ex) if ex else ("SET", key, value)
+        return await self.execute(*command, retry=True)
+
+    async def hexists(self, key, field) -> bool:
+        return await self.execute("HEXISTS", key, field, retry=True) == 1
+
+    async def delete(self, *keys):
+        return await self.execute("DEL", *keys, retry=True)
+
+    def register_script(self, source: str) -> "PipelinedScript":
+        return PipelinedScript(self, source)
+
+
+class PipelinedRedis(Commands):
     """Commands from any number of coroutines of one event loop, over one connection."""
 
     def __init__(self, url: str):
@@ -226,19 +250,6 @@ class PipelinedRedis:
         futures = [protocol.send(hiredis.pack_command(_for_server(c, protocol.server_id))) for c in commands]
         return [await f for f in futures]
 
-    async def set(self, key, value, ex: int | None = None):
-        command = ("SET", key, value, "EX", ex) if ex else ("SET", key, value)
-        return await self.execute(*command, retry=True)
-
-    async def hexists(self, key, field) -> bool:
-        return await self.execute("HEXISTS", key, field, retry=True) == 1
-
-    async def delete(self, *keys):
-        return await self.execute("DEL", *keys, retry=True)
-
-    def register_script(self, source: str) -> "PipelinedScript":
-        return PipelinedScript(self, source)
-
     async def close(self) -> None:
         if self._protocol is not None:
             self._protocol.abort()
@@ -254,7 +265,7 @@ def _for_server(command: tuple, server_id: str) -> tuple:
 class PipelinedScript:
     """Runs a Lua script by its SHA1, sending the source once if Redis does not know it."""
 
-    def __init__(self, client: PipelinedRedis, source: str):
+    def __init__(self, client: Commands, source: str):
         self._client = client
         self._source = source
         self._sha = hashlib.sha1(source.encode()).hexdigest()

@@ -8,8 +8,13 @@ from confluent_kafka.admin import AdminClient, NewPartitions, NewTopic, OffsetSp
 from plumbing.kafka.config import admin_config
 
 
-def ensure_topics(wanted: dict[str, int], timeout: float = 30.0) -> list[str]:
+def ensure_topics(
+    wanted: dict[str, int], *, replication_factor: int = 1, min_insync_replicas: int = 1, timeout: float = 30.0
+) -> list[str]:
     """Create the topics of ``wanted`` (name -> partitions) that are missing, grow those with fewer.
+
+    A new topic gets ``replication_factor`` copies of each partition and ``min.insync.replicas``:
+    with the producers' ``acks=all``, an event is acknowledged once that many copies have it.
 
     Returns a line of what was done per topic. Returns only once every
     partition answers: right after creation, on a new broker, partitions can
@@ -19,13 +24,20 @@ def ensure_topics(wanted: dict[str, int], timeout: float = 30.0) -> list[str]:
     existing = admin.list_topics(timeout=timeout).topics
     report = []
     to_create = [
-        NewTopic(name, num_partitions=n, replication_factor=1) for name, n in wanted.items() if name not in existing
+        NewTopic(
+            name,
+            num_partitions=n,
+            replication_factor=replication_factor,
+            config={"min.insync.replicas": str(min_insync_replicas)},
+        )
+        for name, n in wanted.items()
+        if name not in existing
     ]
     if to_create:
         for name, future in admin.create_topics(to_create, operation_timeout=timeout).items():
             try:
                 future.result()
-                report.append(f"created {name} ({wanted[name]} partitions)")
+                report.append(f"created {name} ({wanted[name]} partitions, {replication_factor} replicas)")
             except KafkaException as exc:
                 if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
                     raise

@@ -39,7 +39,6 @@ from sales.inventory.stock import (
     remaining,
     remaining_now,
     returned_count,
-    server_run_id,
     total_and_left,
     unchecked,
 )
@@ -74,7 +73,6 @@ __all__ = [
     "reserve_many",
     "return_units",
     "returned_count",
-    "server_run_id",
     "stale_holds",
     "total_and_left",
     "unchecked",

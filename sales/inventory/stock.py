@@ -9,7 +9,13 @@ change of the total forget what was already sold.
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from plumbing.redis_clients import async_redis, pipelined_redis, sync_redis
+from plumbing.redis_clients import (
+    mget_across_slots,
+    pipelined_redis,
+    run_ids_of,
+    sync_mget_across_slots,
+    sync_redis,
+)
 from sales.inventory import keys
 from sales.inventory.scripts import sync_scripts
 
@@ -71,23 +77,24 @@ def load(
     return int(value)
 
 
-def server_run_id() -> str:
-    """The run_id of the Redis server: a new one at every start, and a promoted replica has its own."""
-    return sync_redis().info("server")["run_id"]
-
-
 def unchecked(sale_ids: list[int]) -> list[int]:
     """The sales, of ``sale_ids``, whose state Redis does not have or has not had checked on this
     server since it started (a restart, perhaps from an older AOF; a failover; keys deleted):
     they sell nothing, and their holds are neither confirmed nor swept, until ``rebuild``."""
     if not sale_ids:
         return []
-    run_id = server_run_id()
+    # the run_id of the server each sale's keys are on: a new one at every start of a server, and
+    # a promoted replica has its own
+    run_ids = run_ids_of([keys.meta(sale_id) for sale_id in sale_ids])
     pipe = sync_redis().pipeline(transaction=False)
     for sale_id in sale_ids:
         pipe.hget(keys.meta(sale_id), "server")
     servers = pipe.execute()
-    return [s for s, server in zip(sale_ids, servers, strict=True) if server is None or server.decode() != run_id]
+    return [
+        sale_id
+        for sale_id, server, run_id in zip(sale_ids, servers, run_ids, strict=True)
+        if server is None or server.decode() != run_id
+    ]
 
 
 def returned_count(sale_id: int) -> int:
@@ -149,7 +156,7 @@ def remaining(sale_ids: list[int]) -> dict[int, int | None]:
     """Units left per sale; None where the sale is not loaded."""
     if not sale_ids:
         return {}
-    values = sync_redis().mget([keys.stock(sale_id) for sale_id in sale_ids])
+    values = sync_mget_across_slots([keys.stock(sale_id) for sale_id in sale_ids])
     return {sid: (int(v) if v is not None else None) for sid, v in zip(sale_ids, values, strict=True)}
 
 
@@ -186,7 +193,7 @@ async def offer(sale_id: int) -> Offer | None:
 
 async def remaining_now(sale_ids: list[int]) -> dict[int, int]:
     """Units left per sale from an event loop (the stock ticker); sales not loaded are left out."""
-    values = await async_redis().mget([keys.stock(sale_id) for sale_id in sale_ids])
+    values = await mget_across_slots([keys.stock(sale_id) for sale_id in sale_ids])
     return {sid: int(v) for sid, v in zip(sale_ids, values, strict=True) if v is not None}
 
 

@@ -80,11 +80,17 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6380/0")
+# REDIS_URL is one node of a Redis Cluster: every client learns the rest (plumbing/redis_cluster.py)
+REDIS_CLUSTER = env.bool("REDIS_CLUSTER", default=False)
 CACHES = {
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": REDIS_URL,
-        "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+        "OPTIONS": {
+            "CLIENT_CLASS": "plumbing.redis_cluster.ClusterClient"
+            if REDIS_CLUSTER
+            else "django_redis.client.DefaultClient"
+        },
     }
 }
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
@@ -149,6 +155,10 @@ KAFKA_BOOTSTRAP_SERVERS = env.str("KAFKA_BOOTSTRAP_SERVERS", default="127.0.0.1:
 ORDERS_TOPIC = env.str("ORDERS_TOPIC", default="orders")
 ORDERS_DLQ_TOPIC = env.str("ORDERS_DLQ_TOPIC", default="orders.dlq")
 ORDERS_TOPIC_PARTITIONS = env.int("ORDERS_TOPIC_PARTITIONS", default=3)
+# Copies of each partition, and how many must have an event before the producer's ack (acks=all):
+# 3 and 2 on the three-broker stack, so that one broker down loses nothing and refuses nothing.
+ORDERS_TOPIC_REPLICATION_FACTOR = env.int("ORDERS_TOPIC_REPLICATION_FACTOR", default=1)
+ORDERS_TOPIC_MIN_INSYNC_REPLICAS = env.int("ORDERS_TOPIC_MIN_INSYNC_REPLICAS", default=1)
 ORDERS_CONSUMER_GROUP = env.str("ORDERS_CONSUMER_GROUP", default="seckill-orders")
 # How long a buyer waits for the broker to acknowledge an order event before
 # the reservation is given back and the answer is 503 retry.

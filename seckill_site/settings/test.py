@@ -10,9 +10,10 @@ import uuid
 from urllib.parse import urlparse
 
 _run = os.environ.setdefault("SECKILL_TEST_RUN", uuid.uuid4().hex[:8])
-# Tests flush their Redis database: never db 0, where the site keeps its data.
+# Tests flush their Redis database: never db 0, where the site keeps its data. A Redis Cluster has
+# only db 0: the tests flush the whole cluster (scripts/stack's cluster mode is for tests).
 _redis = urlparse(os.environ.get("REDIS_URL", "redis://127.0.0.1:6380/0"))
-if _redis.path in ("", "/", "/0"):
+if _redis.path in ("", "/", "/0") and os.environ.get("REDIS_CLUSTER", "").lower() not in ("1", "true", "yes", "on"):
     os.environ["REDIS_URL"] = _redis._replace(path="/1").geturl()
 os.environ.setdefault("ORDERS_TOPIC", f"orders-test-{_run}")
 os.environ.setdefault("ORDERS_DLQ_TOPIC", f"orders-test-{_run}.dlq")

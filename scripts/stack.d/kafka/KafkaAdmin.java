@@ -27,6 +27,7 @@ public class KafkaAdmin {
         switch (cmd) {
             case "wait": {
                 long timeoutS = a.length > 2 ? Long.parseLong(a[2]) : 60;
+                int want = a.length > 3 ? Integer.parseInt(a[3]) : 1;  // brokers that must answer
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutS);
                 Exception last = null;
                 try (Admin ad = admin(bootstrap, 5000)) {
@@ -36,7 +37,7 @@ public class KafkaAdmin {
                             String id = dc.clusterId().get(5, TimeUnit.SECONDS);
                             int nodes = dc.nodes().get(5, TimeUnit.SECONDS).size();
                             int topics = ad.listTopics().names().get(5, TimeUnit.SECONDS).size();
-                            if (nodes > 0) {
+                            if (nodes >= want) {
                                 System.out.println("cluster " + id + ": " + nodes + " broker(s), " + topics + " topic(s)");
                                 return;
                             }
@@ -78,7 +79,7 @@ public class KafkaAdmin {
     }
 
     static void usage() {
-        System.err.println("usage: KafkaAdmin wait <bootstrap> [timeoutSeconds] | list <bootstrap> | create <bootstrap> <topic> [partitions] [rf]");
+        System.err.println("usage: KafkaAdmin wait <bootstrap> [timeoutSeconds [brokers]] | list <bootstrap> | create <bootstrap> <topic> [partitions] [rf]");
         System.exit(2);
     }
 }
