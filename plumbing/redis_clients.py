@@ -14,6 +14,9 @@ import redis.asyncio
 import redis.asyncio.cluster
 from django.conf import settings
 from django_redis import get_redis_connection
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from plumbing.redis_cluster import PipelinedCluster
 from plumbing.redis_pipe import Commands, PipelinedRedis
@@ -31,6 +34,45 @@ def sync_mget_across_slots(keys: list[str]) -> list:
     """``MGET`` of keys that may be in different slots of a cluster (not atomic there)."""
     client = sync_redis()
     return client.mget_nonatomic(keys) if settings.REDIS_CLUSTER else client.mget(keys)
+
+
+class SlotPipelines:
+    """Pipelined commands, scripts included, over the nodes that serve their keys: one
+    pipeline per node (redis-py's cluster pipeline refuses scripts), the replies in the order
+    the commands were queued. ``for_key(key)`` is the pipeline for one command about ``key``:
+    queue exactly one command on each pipeline it returns. On one server, one pipeline."""
+
+    def __init__(self):
+        self._client = sync_redis()
+        self._pipes: dict[str, Any] = {}
+        self._order: list[str] = []
+
+    def for_key(self, key: str) -> Any:
+        if settings.REDIS_CLUSTER:
+            node = self._client.get_node_from_key(key)
+            name = node.name
+            if name not in self._pipes:
+                self._pipes[name] = self._client.get_redis_connection(node).pipeline(transaction=False)
+        else:
+            name = ""
+            if name not in self._pipes:
+                self._pipes[name] = self._client.pipeline(transaction=False)
+        self._order.append(name)
+        return self._pipes[name]
+
+    def execute(self) -> list:
+        try:
+            replies = {name: iter(pipe.execute()) for name, pipe in self._pipes.items()}
+        except (RedisConnectionError, RedisTimeoutError, ResponseError) as exc:
+            lost_or_moved = not isinstance(exc, ResponseError) or _about_slots(exc)
+            if settings.REDIS_CLUSTER and lost_or_moved:
+                self._client.nodes_manager.initialize()  # a failover or a moved slot: learn the new map
+            raise
+        return [next(replies[name]) for name in self._order]
+
+
+def _about_slots(exc: ResponseError) -> bool:
+    return str(exc).split(" ", 1)[0] in ("MOVED", "ASK", "TRYAGAIN", "CLUSTERDOWN")
 
 
 def run_ids_of(keys: list[str]) -> list[str]:

@@ -1,9 +1,8 @@
 """The project's Redis clients on a Redis Cluster (``REDIS_CLUSTER=true``; README, "Scaling out").
 
 ``REDIS_URL`` names one node; the clients learn the others and which master serves which of
-the 16,384 hash slots. Everything the project keeps per sale shares the hash tag
-``{sale:<id>}`` (``sales.inventory.keys``), so a sale's scripts run on one master; keys that
-are not per sale are each one key, so nothing needs a cross-slot command.
+the 16,384 hash slots. They know nothing of what the keys mean: the apps keep together what
+one command or script touches by giving those keys one hash tag (``sales.inventory.keys``).
 
 - ``PipelinedCluster``: the buy path's pipelined client (``plumbing.redis_pipe``) with one
   pipelined connection per master. A command goes to the master of its key's slot; ``MOVED``

@@ -15,6 +15,8 @@ from sales.inventory import keys
 from sales.state import from_ms, to_ms
 from sales.tests.factories import BuyerFactory, SaleFactory
 
+pytestmark = pytest.mark.cluster  # also run on the clusters (issue 13)
+
 
 class PastSigner(signing.TimestampSigner):
     """Signs as if it were two days ago: a properly signed but expired token."""

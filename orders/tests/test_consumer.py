@@ -265,6 +265,37 @@ def test_sigkill_mid_stream_then_restart_writes_each_order_once(start_consumer):
     assert consumed_since(resumed, start) == n
 
 
+def group_members(group: str) -> list:
+    """The group's members, each with its assigned partitions of the order topic."""
+    from orders.tests.groups import _admin
+
+    described = _admin().describe_consumer_groups([group])[group].result()
+    return [m for m in described.members if m.assignment.topic_partitions]
+
+
+@pytest.mark.cluster
+def test_three_workers_in_one_group_one_killed_mid_stream_write_each_order_once(start_consumer):
+    """Three workers share the topic's partitions; one is SIGKILLed a third of the way in: after the
+    rebalance (its session times out in 10 s) the other two write its share, each order once."""
+    n = 6000
+    sale, buyers = open_sale(n)
+    reserved = reserve(sale, buyers, n)
+    group, start = fresh_group()
+    workers = [start_consumer(group, "--batch-size", "20") for _ in range(3)]
+    wait_until(lambda: len(group_members(group)) == 3, 60, lambda: f"3 members with partitions: {group_members(group)}")
+    publish(reserved)
+    wait_until(lambda: row_count(sale) >= n // 3, 60, "a third of the rows")
+    workers[0].stop(signal.SIGKILL)
+    at_kill = row_count(sale)
+    assert at_kill < n, f"the kill came too late to be mid-stream ({at_kill} of {n})"
+
+    wait_until(lambda: row_count(sale) == n, 90, lambda: f"{row_count(sale)} of {n} rows")
+    wait_until(lambda: consumed_since(group, start) == n, 30, lambda: f"committed {consumed_since(group, start)}")
+    assert order_ids(sale) == sorted(r.order_id for r in reserved)
+    assert len(group_members(group)) == 2
+    assert len(confirmed_in_redis(sale)) == n
+
+
 def test_malformed_events_are_dead_lettered_without_blocking_the_partition():
     sale, buyers = open_sale(11)
     good = reserve(sale, buyers, 10)

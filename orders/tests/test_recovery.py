@@ -19,7 +19,7 @@ from sales import inventory
 from sales.inventory import keys
 from sales.tests.factories import BuyerFactory, SaleFactory
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("kafka_topics")]
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("kafka_topics"), pytest.mark.cluster]
 
 SHORT_BOUND = {"BUY_PRODUCE_WITHIN": "0.2", "BUY_ACK_TIMEOUT": "0.5", "HOLD_SLACK": "0.3"}  # 1 s
 

@@ -1,5 +1,7 @@
 """Redis loses a sale's data in the middle of a sale (issue 10): its keys deleted, or Redis
-SIGKILLed and restarted (its AOF is fsynced every second, so the last writes may be gone).
+SIGKILLed and restarted (its AOF is fsynced every second, so the last writes may be gone), or on
+a Redis Cluster (issue 13) the sale's master SIGKILLed and its replica promoted (replication is
+asynchronous, so the replica may lack the last writes).
 
 Buyers arrive over a few seconds and try again on 503 (or a refused connection), as clients should.
 The site, an order consumer and ``manage.py reconcile --repair --every`` (as ``scripts/run``
@@ -11,16 +13,18 @@ starts them, with a short abandoned-hold bound) run throughout. Afterwards: no a
 import asyncio
 import os
 import signal
-import threading
-import time
 from collections import Counter
 
 import httpx
 import pytest
+import redis
+from django.conf import settings
+from redis.crc import key_slot
 from redis.exceptions import RedisError
 
 from conftest import ROOT, LiveSite, ManageProcess, OrderConsumerProcess, stack, wait_until
 from orders.models import Order
+from orders.tests.crowds import crowd
 from orders.tests.groups import fresh_group
 from plumbing.redis_clients import sync_redis
 from sales import inventory
@@ -33,8 +37,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 UNITS, BUYERS = 300, 400
 # bound = 0.5 + 2 + 1 = 3.5 s (orders.abandoned.bound_ms)
 SHORT_BOUND = {"BUY_PRODUCE_WITHIN": "0.5", "BUY_ACK_TIMEOUT": "2", "HOLD_SLACK": "1", "HOLD_SWEEP_INTERVAL": "0.5"}
-TRY_FOR = 60.0  # seconds a buyer keeps trying again on 503
-ARRIVALS = 3.0  # seconds over which the buyers arrive
 
 
 def delete_the_sales_keys(sale_id: int) -> None:
@@ -48,42 +50,31 @@ def kill_and_restart_redis(_sale_id: int) -> None:
     stack("start", "redis")
 
 
-async def crowd(site: LiveSite, sale_id: int, tokens: list[str], fault) -> list[list[tuple[int, dict]]]:
-    """Every buyer buys, arriving over ARRIVALS seconds, trying again on 503 and 429; ``fault``
-    strikes when a third is sold. Returns each buyer's answers, in order (code -1: no answer)."""
-    answers: list[list[tuple[int, dict]]] = [[] for _ in tokens]
-    limits = httpx.Limits(max_connections=len(tokens))
-    async with httpx.AsyncClient(base_url=site.url, timeout=30, limits=limits) as client:
+def kill_the_sales_master(sale_id: int) -> None:
+    """On a Redis Cluster: SIGKILL the master of the sale's slot, wait until its replica is promoted
+    (the replica has what the master had replicated, asynchronously: the last writes may be
+    missing), then start the old master again: it rejoins as the new master's replica."""
+    cluster = sync_redis()
+    port = cluster.get_node_from_key(keys.meta(sale_id)).port
+    others = [redis.Redis(host=n.host, port=n.port) for n in cluster.get_nodes() if n.port != port]
+    stack("kill", f"redis:{port}")
+    slot = key_slot(keys.meta(sale_id).encode())
 
-        async def buy(i: int, token: str) -> None:
-            await asyncio.sleep(i * ARRIVALS / len(tokens))  # arriving through the fault, and after it
-            give_up = time.monotonic() + TRY_FOR
-            while time.monotonic() < give_up:
-                try:
-                    r = await client.post(f"/api/sales/{sale_id}/buy", headers={"Authorization": f"Bearer {token}"})
-                except httpx.HTTPError:
-                    answers[i].append((-1, {}))
-                else:
-                    answers[i].append((r.status_code, r.json()))
-                    if r.status_code not in (503, 429):
-                        return
-                await asyncio.sleep(0.25)
+    def promoted():
+        for other in others:
+            try:
+                for start, end, master, *_ in other.execute_command("CLUSTER", "SLOTS"):
+                    if start <= slot <= end and master[1] != port:
+                        return other.cluster("INFO")["cluster_state"] == "ok"
+            except RedisError:
+                continue
+        return False
 
-        striker = threading.Thread(target=strike_when_a_third_is_sold, args=(sale_id, fault))
-        striker.start()
-        await asyncio.gather(*(buy(i, t) for i, t in enumerate(tokens)))
-        striker.join()
-    return answers
+    wait_until(promoted, 30, f"a replica promoted for slot {slot} of the killed master :{port}")
+    stack("start", f"redis:{port}")
 
 
-def strike_when_a_third_is_sold(sale_id: int, fault) -> None:
-    while True:
-        left = inventory.remaining([sale_id])[sale_id]
-        assert left is not None, "the sale is not in Redis"
-        if left <= UNITS - UNITS // 3:
-            break
-        time.sleep(0.0005)
-    fault(sale_id)
+CLUSTER = settings.REDIS_CLUSTER
 
 
 def quietly(read):
@@ -95,7 +86,15 @@ def quietly(read):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("fault", [delete_the_sales_keys, kill_and_restart_redis])
+@pytest.mark.cluster
+@pytest.mark.parametrize(
+    "fault",
+    [
+        delete_the_sales_keys,
+        pytest.param(kill_and_restart_redis, marks=pytest.mark.skipif(CLUSTER, reason="one Redis, not a cluster")),
+        pytest.param(kill_the_sales_master, marks=pytest.mark.skipif(not CLUSTER, reason="STACK_REDIS_CLUSTER=1")),
+    ],
+)
 def test_redis_losing_a_sale_mid_sale_oversells_nothing_and_every_answer_is_json(fault, kafka_topics):
     sale = SaleFactory(total_stock=UNITS, limit_per_buyer=1)
     buyer_ids = create_buyers(BUYERS)
@@ -106,7 +105,7 @@ def test_redis_losing_a_sale_mid_sale_oversells_nothing_and_every_answer_is_json
     site = LiveSite(**SHORT_BOUND)
     try:
         wait_until(lambda: httpx.get(f"{site.url}/api/sales/{sale.pk}").status_code == 200, 30, site.url)
-        answers = asyncio.run(crowd(site, sale.pk, tokens, fault))
+        answers = asyncio.run(crowd(site, sale.pk, tokens, lambda: fault(sale.pk), strike_at=UNITS - UNITS // 3))
 
         def settled():
             left = quietly(lambda: inventory.remaining([sale.pk])[sale.pk])

@@ -15,6 +15,8 @@ from sales.buyers import create_buyers, mint_token
 from sales.inventory import keys
 from sales.tests.factories import SaleFactory
 
+pytestmark = pytest.mark.cluster  # also run on the clusters (issue 13)
+
 BUYERS = 300
 STOCK = 100
 

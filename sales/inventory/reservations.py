@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from plumbing.redis_clients import pipelined_redis, sync_redis
+from plumbing.redis_clients import SlotPipelines, pipelined_redis, sync_redis
 from sales.inventory import keys
 from sales.inventory.scripts import hot_scripts, sync_scripts
 
@@ -157,13 +157,12 @@ async def reserve(sale_id: int, buyer_id: int, order_id: str, *, rate_limit: int
 def reserve_many(sale_id: int, holds: list[tuple[int, str]]) -> list[Hold | Refusal]:
     """Take a unit for each (buyer id, order id) in one round trip, without a rate limit: for setting
     up tests and benchmarks synchronously (the buy path uses ``reserve``)."""
-    scripts = sync_scripts()
-    pipe = sync_redis().pipeline(transaction=False)
+    scripts, pipes = sync_scripts(), SlotPipelines()
     second = int(time.time())
     for buyer_id, order_id in holds:
-        scripts.purchase(sale_id, buyer_id, order_id, 0, second, client=pipe)
+        scripts.purchase(sale_id, buyer_id, order_id, 0, second, client=pipes.for_key(keys.meta(sale_id)))
     answers = []
-    for (_, order_id), (code, remaining, *extra) in zip(holds, pipe.execute(), strict=True):
+    for (_, order_id), (code, remaining, *extra) in zip(holds, pipes.execute(), strict=True):
         answers.append(Hold(order_id, int(remaining), extra[0].decode()) if code == 1 else _REFUSALS[code])
     return answers
 
@@ -209,11 +208,10 @@ def confirm(holds: Iterable[tuple[int, str]]) -> dict[tuple[int, str], bool]:
         by_sale.setdefault(sale_id, []).append(order_id)
     if not by_sale:
         return {}
-    scripts = sync_scripts()
-    pipe = sync_redis().pipeline(transaction=False)
+    scripts, pipes = sync_scripts(), SlotPipelines()
     for sale_id, order_ids in by_sale.items():
-        scripts.confirm(sale_id, order_ids, client=pipe)
-    answers = pipe.execute()
+        scripts.confirm(sale_id, order_ids, client=pipes.for_key(keys.meta(sale_id)))
+    answers = pipes.execute()
     for sale_id, oks in zip(by_sale, answers, strict=True):
         if oks == -1:
             raise Unavailable(sale_id)
@@ -240,10 +238,10 @@ def return_units(units: Iterable[tuple[int, int, str]]) -> dict[str, Returned]:
     units = list(units)
     if not units:
         return {}
-    scripts, pipe = sync_scripts(), sync_redis().pipeline(transaction=False)
+    scripts, pipes = sync_scripts(), SlotPipelines()
     for sale_id, buyer_id, order_id in units:
-        scripts.restock(sale_id, buyer_id, order_id, client=pipe)
-    done = {order_id: Returned(code) for (_, _, order_id), code in zip(units, pipe.execute(), strict=True)}
+        scripts.restock(sale_id, buyer_id, order_id, client=pipes.for_key(keys.meta(sale_id)))
+    done = {order_id: Returned(code) for (_, _, order_id), code in zip(units, pipes.execute(), strict=True)}
     for sale_id, _, order_id in units:
         if done[order_id] is Returned.NOW:
             _sold_out_until.pop(sale_id, None)
@@ -272,10 +270,10 @@ def release_stale(sale_id: int, holds: list[tuple[str, int]], held_before_ms: in
     unchecked: see ``Unavailable``); returns the order ids given back."""
     if not holds:
         return []
-    scripts, pipe = sync_scripts(), sync_redis().pipeline(transaction=False)
+    scripts, pipes = sync_scripts(), SlotPipelines()
     for order_id, buyer_id in holds:
-        scripts.release(sale_id, buyer_id, order_id, held_before_ms, client=pipe)
-    given_back = [order_id for (order_id, _), code in zip(holds, pipe.execute(), strict=True) if code == 1]
+        scripts.release(sale_id, buyer_id, order_id, held_before_ms, client=pipes.for_key(keys.meta(sale_id)))
+    given_back = [order_id for (order_id, _), code in zip(holds, pipes.execute(), strict=True) if code == 1]
     if given_back:
         sync_redis().delete(*(keys.order_index(o) for o in given_back))
     return given_back

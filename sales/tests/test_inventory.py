@@ -16,7 +16,7 @@ from sales.services import save_sale, units_sold
 from sales.state import to_ms
 from sales.tests.factories import SaleFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.cluster]
 
 
 def purchase(sale, buyer_id, rate_limit=0):

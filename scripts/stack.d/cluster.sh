@@ -167,6 +167,9 @@ share.coordinator.state.topic.replication.factor=3
 share.coordinator.state.topic.min.isr=2
 auto.create.topics.enable=false
 group.initial.rebalance.delay.ms=0
+# a killed broker is fenced (its partitions led elsewhere, it leaves their ISR) within 3 s, not 9
+broker.session.timeout.ms=3000
+broker.heartbeat.interval.ms=500
 PROPS
   mkdir -p "$KC_DIR"
   if [[ ! -s $KC_DIR/cluster-id ]]; then
