@@ -28,10 +28,16 @@ DOWN_FOR = 5.0  # seconds the killed broker stays down
 
 
 @pytest.fixture
-def three_brokers():
-    brokers = AdminClient(admin_config()).list_topics(timeout=10).brokers
-    if len(brokers) < 3 or settings.ORDERS_TOPIC_REPLICATION_FACTOR < 3:
+def three_brokers(kafka_topics):
+    admin = AdminClient(admin_config())
+    if len(admin.list_topics(timeout=10).brokers) < 3 or settings.ORDERS_TOPIC_REPLICATION_FACTOR < 3:
         pytest.skip("needs three brokers and RF 3: STACK_KAFKA_BROKERS=3 scripts/test -m cluster")
+
+    def in_sync() -> bool:  # "two in sync" once one is killed: all three first (a broker restarted catches up)
+        topics = admin.list_topics(timeout=10).topics.values()
+        return all(len(p.isrs) == 3 for topic in topics for p in topic.partitions.values())
+
+    wait_until(in_sync, 60, "every partition's three replicas in sync")
 
 
 def leader_of_partition_0() -> int:
@@ -51,7 +57,7 @@ def kill_a_leader_then_bring_it_back(killed: list[int]) -> None:
     threading.Thread(target=bring_back).start()  # in the background: the buyers go on meanwhile
 
 
-def test_a_broker_killed_mid_sale_costs_no_503_and_loses_nothing(three_brokers, kafka_topics):
+def test_a_broker_killed_mid_sale_costs_no_503_and_loses_nothing(three_brokers):
     sale = SaleFactory(total_stock=UNITS, limit_per_buyer=1)
     tokens = [mint_token(b) for b in create_buyers(BUYERS)]
     group, _ = fresh_group()

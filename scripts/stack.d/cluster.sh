@@ -167,9 +167,13 @@ share.coordinator.state.topic.replication.factor=3
 share.coordinator.state.topic.min.isr=2
 auto.create.topics.enable=false
 group.initial.rebalance.delay.ms=0
-# a killed broker is fenced (its partitions led elsewhere, it leaves their ISR) within 3 s, not 9
-broker.session.timeout.ms=3000
+# a killed broker is fenced (its partitions led elsewhere, it leaves their ISR) within 2 s, not 9:
+# a failover must end well inside BUY_ACK_TIMEOUT (5 s) for no buyer to hear 503
+broker.session.timeout.ms=2000
 broker.heartbeat.interval.ms=500
+# and a killed active controller is replaced within about a second (defaults 2 s and 1 s)
+controller.quorum.fetch.timeout.ms=1000
+controller.quorum.election.timeout.ms=500
 PROPS
   mkdir -p "$KC_DIR"
   if [[ ! -s $KC_DIR/cluster-id ]]; then
