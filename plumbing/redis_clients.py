@@ -14,8 +14,8 @@ import redis.asyncio
 import redis.asyncio.cluster
 from django.conf import settings
 from django_redis import get_redis_connection
+from redis.exceptions import AskError, ClusterDownError, TryAgainError
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from plumbing.redis_cluster import PipelinedCluster
@@ -61,18 +61,18 @@ class SlotPipelines:
         return self._pipes[name]
 
     def execute(self) -> list:
+        """The replies, in the order queued. On a cluster whose slots moved (a failover: MOVED,
+        ASK, TRYAGAIN, CLUSTERDOWN) or a node lost, the slot map is read again and a
+        ``ConnectionError`` raised: like a lost connection, something to retry (the callers'
+        scripts are idempotent), never a refusal of the commands."""
         try:
             replies = {name: iter(pipe.execute()) for name, pipe in self._pipes.items()}
-        except (RedisConnectionError, RedisTimeoutError, ResponseError) as exc:
-            lost_or_moved = not isinstance(exc, ResponseError) or _about_slots(exc)
-            if settings.REDIS_CLUSTER and lost_or_moved:
-                self._client.nodes_manager.initialize()  # a failover or a moved slot: learn the new map
-            raise
+        except (RedisConnectionError, RedisTimeoutError, AskError, TryAgainError, ClusterDownError) as exc:
+            if not settings.REDIS_CLUSTER:
+                raise
+            self._client.nodes_manager.initialize()  # learn where the slots are now
+            raise RedisConnectionError(f"Redis Cluster slots moved or a node was lost: {exc}") from exc
         return [next(replies[name]) for name in self._order]
-
-
-def _about_slots(exc: ResponseError) -> bool:
-    return str(exc).split(" ", 1)[0] in ("MOVED", "ASK", "TRYAGAIN", "CLUSTERDOWN")
 
 
 def run_ids_of(keys: list[str]) -> list[str]:
