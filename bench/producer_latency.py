@@ -5,8 +5,11 @@
 
 Sends COUNT events at RATE per second through ``plumbing.kafka.producer.AsyncProducer``
 with ``order_producer_config()``, then with a few overrides (``linger.ms`` 0, Nagle off),
-to a throwaway topic, and prints the percentiles of the time until each event's
-delivery report. Tells how much of the reserve path's latency is the broker's.
+to a throwaway topic with the order topic's replication factor and ``min.insync.replicas``
+(``ORDERS_TOPIC_REPLICATION_FACTOR``, ``ORDERS_TOPIC_MIN_INSYNC_REPLICAS``: 1 and 1 on the single
+stack, 3 and 2 on the three-broker one), and prints the percentiles of the time until each
+event's delivery report. Tells how much of the reserve path's latency is the broker's, and
+what replication adds (run it with each stack's environment).
 """
 
 import asyncio
@@ -24,6 +27,7 @@ import django
 django.setup()
 
 from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
+from django.conf import settings  # noqa: E402
 
 from orders.placing import order_producer_config  # noqa: E402
 from plumbing.kafka.config import admin_config  # noqa: E402
@@ -67,10 +71,15 @@ def main() -> None:
     count = int(sys.argv[2]) if len(sys.argv) > 2 else 600
     topic = f"bench-producer-{uuid.uuid4().hex[:8]}"
     admin = AdminClient(admin_config())
-    for future in admin.create_topics([NewTopic(topic, num_partitions=3, replication_factor=1)]).values():
+    replicas = settings.ORDERS_TOPIC_REPLICATION_FACTOR
+    in_sync = settings.ORDERS_TOPIC_MIN_INSYNC_REPLICAS
+    new = NewTopic(
+        topic, num_partitions=3, replication_factor=replicas, config={"min.insync.replicas": str(in_sync)}
+    )
+    for future in admin.create_topics([new]).values():
         future.result()
     try:
-        print(f"{count} events at {rate:g}/s to {topic}")
+        print(f"{count} events at {rate:g}/s to {topic} (replication factor {replicas}, min in sync {in_sync})")
         for overrides in VARIANTS:
             print(asyncio.run(measure(topic, rate, count, overrides)))
     finally:
