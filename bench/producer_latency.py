@@ -73,9 +73,7 @@ def main() -> None:
     admin = AdminClient(admin_config())
     replicas = settings.ORDERS_TOPIC_REPLICATION_FACTOR
     in_sync = settings.ORDERS_TOPIC_MIN_INSYNC_REPLICAS
-    new = NewTopic(
-        topic, num_partitions=3, replication_factor=replicas, config={"min.insync.replicas": str(in_sync)}
-    )
+    new = NewTopic(topic, num_partitions=3, replication_factor=replicas, config={"min.insync.replicas": str(in_sync)})
     for future in admin.create_topics([new]).values():
         future.result()
     try:

@@ -1,12 +1,13 @@
 """Acceptance: with the Kafka broker stopped, a buy answers 503 retry within the
-bound and leaves the stock and the buyer's record as they were."""
+bound and leaves the stock and the buyer's record as they were; the reconcile watcher
+(``scripts/run`` stops every process when one exits) rides the outage out."""
 
 import time
 
 import httpx
 import pytest
 
-from conftest import LiveSite, stack
+from conftest import LiveSite, ManageProcess, stack, wait_until
 from plumbing.redis_clients import sync_redis
 from sales.buyers import mint_token
 from sales.inventory import keys
@@ -31,7 +32,7 @@ def buy(site, sale, buyer):
 
 
 @pytest.mark.slow
-def test_broker_down_means_503_retry_and_nothing_taken(site_with_short_bound):
+def test_broker_down_means_503_retry_and_nothing_taken(site_with_short_bound, request):
     site = site_with_short_bound
     sale = SaleFactory(total_stock=10)
     warm, buyer, later = BuyerFactory(), BuyerFactory(), BuyerFactory()
@@ -40,11 +41,15 @@ def test_broker_down_means_503_retry_and_nothing_taken(site_with_short_bound):
     before = (r.get(keys.stock(sale.pk)), r.hgetall(keys.buyers(sale.pk)), r.hgetall(keys.orders(sale.pk)))
     indexed_before = set(r.scan_iter(keys.order_index("*")))
 
+    watcher = ManageProcess("reconcile", "--repair", "--every", "0.5")
+    request.addfinalizer(watcher.kill)
     stack("stop", "kafka")
     try:
         started = time.monotonic()
         response = buy(site, sale, buyer)
         elapsed = time.monotonic() - started
+        # a round that meets the broker away (its requests time out after 5 s) fails and the next one comes
+        wait_until(lambda: "round failed" in watcher.output() or not watcher.alive(), 20, watcher.output)
     finally:
         stack("start", "kafka")
 
@@ -62,3 +67,5 @@ def test_broker_down_means_503_retry_and_nothing_taken(site_with_short_bound):
             break
         time.sleep(0.5)
     assert again.status_code == 201, f"{again.status_code} {again.text}; daphne's log:\n{site.output()[-4000:]}"
+    assert watcher.alive(), f"reconcile --every exited during the outage:\n{watcher.output()[-4000:]}"
+    assert watcher.stop() == 0

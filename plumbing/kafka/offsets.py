@@ -4,15 +4,32 @@ Used to know that a group has processed every message a topic held at some momen
 take ``end_offsets`` then, and wait until ``has_read_past`` them; and to read the
 messages a group has not committed yet (``unread``). Knows no topic or group of its
 own; the caller names them.
+
+A broker that cannot answer (stopped, restarting, its group coordinator still loading) raises
+``BrokerUnavailable``, a ``RuntimeError``: the workers that use these offsets try again on their
+next round rather than exit, and ``scripts/run`` stops everything when one exits.
 """
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartition
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
 
 from plumbing.kafka.config import consumer_config
 
 TIMEOUT = 5.0  # seconds a broker request may take
+
+
+class BrokerUnavailable(RuntimeError):
+    """The broker did not answer a request for offsets or metadata: try again later."""
+
+
+@contextmanager
+def _asking_the_broker():
+    try:
+        yield
+    except KafkaException as exc:
+        raise BrokerUnavailable(str(exc.args[0] if exc.args else exc)) from exc
 
 
 class GroupOffsets:
@@ -24,21 +41,25 @@ class GroupOffsets:
         self._consumer = Consumer(self._config)
 
     def _partitions(self) -> list[TopicPartition]:
-        metadata = self._consumer.list_topics(self.topic, timeout=TIMEOUT).topics[self.topic]
+        with _asking_the_broker():
+            metadata = self._consumer.list_topics(self.topic, timeout=TIMEOUT).topics[self.topic]
         if metadata.error is not None:
             raise RuntimeError(f"topic {self.topic}: {metadata.error}")
         return [TopicPartition(self.topic, p) for p in sorted(metadata.partitions)]
 
     def end_offsets(self) -> dict[int, int]:
         """Partition -> the offset the next message will get (the high watermark)."""
-        return {
-            tp.partition: self._consumer.get_watermark_offsets(tp, timeout=TIMEOUT, cached=False)[1]
-            for tp in self._partitions()
-        }
+        partitions = self._partitions()
+        with _asking_the_broker():
+            return {
+                tp.partition: self._consumer.get_watermark_offsets(tp, timeout=TIMEOUT, cached=False)[1]
+                for tp in partitions
+            }
 
     def committed(self, partitions) -> dict[int, int]:
         """Partition -> the group's committed offset, 0 where it committed none (it starts at the beginning)."""
-        committed = self._consumer.committed([TopicPartition(self.topic, p) for p in partitions], timeout=TIMEOUT)
+        with _asking_the_broker():
+            committed = self._consumer.committed([TopicPartition(self.topic, p) for p in partitions], timeout=TIMEOUT)
         return {tp.partition: max(tp.offset, 0) for tp in committed}
 
     def has_read_past(self, ends: dict[int, int]) -> bool:
@@ -66,7 +87,8 @@ class GroupOffsets:
             # a start below the oldest message kept (deleted by retention) reads from the oldest
             reader.assign([TopicPartition(self.topic, p, start or OFFSET_BEGINNING) for p, start in todo.items()])
             while todo:
-                messages = reader.consume(num_messages=1000, timeout=TIMEOUT)
+                with _asking_the_broker():
+                    messages = reader.consume(num_messages=1000, timeout=TIMEOUT)
                 if not messages:
                     raise RuntimeError(f"topic {self.topic}: no message within {TIMEOUT} s below its end")
                 for message in messages:

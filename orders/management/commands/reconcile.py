@@ -9,7 +9,7 @@ from orders import metrics
 from orders.reconcile import Repairer, Repairs, check
 from orders.reconcile import repair as repair_all
 from plumbing import heartbeat
-from plumbing.kafka.offsets import GroupOffsets
+from plumbing.kafka.offsets import BrokerUnavailable, GroupOffsets
 from plumbing.stopping import StopOnSignal
 
 HEADER = ("sale", "total", "in stock", "held", "confirmed", "rows", "abandoned")
@@ -52,6 +52,8 @@ class Command(BaseCommand):
                 self._report_repairs(repair_all(offsets, check(sales, offsets.lag())))
             lag = offsets.lag()
             checks = check(sales, lag)
+        except BrokerUnavailable as exc:
+            raise CommandError(f"Kafka did not answer: {exc}") from exc
         finally:
             offsets.close()
         self.stdout.write(f"order events not yet read by group {group}: {lag}")
