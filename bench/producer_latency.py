@@ -43,7 +43,8 @@ VARIANTS: tuple[dict[str, int | bool], ...] = (
 
 async def measure(topic: str, rate: float, count: int, overrides: dict) -> str:
     producer = AsyncProducer({**order_producer_config(), **overrides})
-    await producer.send(topic, b"warm-up", b"{}")
+    for i in range(100):  # the connections to every partition's leader, and the broker's fetch sessions
+        await producer.send(topic, f"warm-up-{i}".encode(), b"{}")
     latencies: list[float] = []
 
     async def one(i: int) -> None:
@@ -76,6 +77,13 @@ def main() -> None:
     new = NewTopic(topic, num_partitions=3, replication_factor=replicas, config={"min.insync.replicas": str(in_sync)})
     for future in admin.create_topics([new]).values():
         future.result()
+    # a new topic's followers join its ISR within a few seconds: measure after they have
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        partitions = admin.list_topics(topic, timeout=10).topics[topic].partitions.values()
+        if partitions and all(len(p.isrs) == replicas for p in partitions):
+            break
+        time.sleep(0.2)
     try:
         print(f"{count} events at {rate:g}/s to {topic} (replication factor {replicas}, min in sync {in_sync})")
         for overrides in VARIANTS:

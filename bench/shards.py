@@ -7,8 +7,10 @@ Loads N throwaway sales (ids from 900001, units and limit far above what a run t
 processes of C coroutines each call ``sales.inventory.reserve`` (the buy path's own call: the
 pipelined client, the purchase script) on the sales round-robin, each buy a new buyer, for S
 seconds. Prints the reservations per second, and per master what Redis itself reports:
-script calls and the microseconds each took (``INFO commandstats``, reset first), which
-say what one core of that master could do alone (1e6 / µs per call). Run it with the stack's
+script calls and the microseconds each took inside Redis (``INFO commandstats``, reset first),
+and the CPU the master's process used meanwhile per call (``/proc/<pid>/stat``, reading and
+writing the sockets included: the figure that says what one core of that master could do
+alone, 1e6 / µs per call; local Redis processes only). Run it with the stack's
 environment of each mode (``eval "$(scripts/stack env)"``, then with ``STACK_REDIS_CLUSTER=1``).
 """
 
@@ -49,7 +51,7 @@ def masters() -> list:
 def load(sales: list[int]) -> None:
     now = int(time.time() * 1000)
     for sale_id in sales:
-        inventory.mark_unchecked(sale_id)  # nothing left of an earlier run
+        inventory.forget(sale_id)  # nothing left of an earlier run
         inventory.load(
             sale_id,
             total=UNITS,
@@ -81,6 +83,14 @@ def drive(worker: int, sales: list[int], seconds: float, concurrency: int, count
     counts[worker] = asyncio.run(main())
 
 
+def cpu_seconds(node) -> float:
+    """CPU seconds (user + system) the node's process has used (it runs on this machine)."""
+    pid = node.info("server")["process_id"]
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def purchase_stats(node) -> tuple[int, float]:
     """(calls, µs per call) of scripts on a node (the purchase script: evalsha, eval the first time)."""
     stats = node.info("commandstats")
@@ -101,6 +111,7 @@ def main() -> None:
     nodes = masters()
     for _, node in nodes:
         node.config_resetstat()
+    cpu_before = [cpu_seconds(node) for _, node in nodes]
     counts = multiprocessing.Array("q", args.processes)
     workers = [
         multiprocessing.Process(target=drive, args=(w, sales, args.seconds, args.concurrency, counts))
@@ -112,16 +123,21 @@ def main() -> None:
     for w in workers:
         w.join()
     took = time.monotonic() - started
+    cpu_used = [cpu_seconds(node) - before for (_, node), before in zip(nodes, cpu_before, strict=True)]
     total = sum(counts[:])
     mode = "cluster" if settings.REDIS_CLUSTER else "one Redis"
     print(f"{mode}: {args.sales} sale(s), {args.processes} x {args.concurrency} buyers, {took:.1f} s")
     print(f"  reservations: {total:,} ({total / took:,.0f}/s)")
-    for name, node in nodes:
+    for (name, node), cpu in zip(nodes, cpu_used, strict=True):
         calls, per_call = purchase_stats(node)
-        ceiling = f"{1e6 / per_call:,.0f}/s on one core" if per_call else "-"
-        print(f"  {name}: purchase script {calls:,} calls, {per_call:.1f} µs each -> {ceiling}")
+        process = cpu / calls * 1e6 if calls else 0.0
+        ceiling = f"{1e6 / process:,.0f}/s on one core" if process else "-"
+        print(
+            f"  {name}: {calls:,} purchases, {per_call:.1f} µs each in the script, "
+            f"{process:.1f} µs of the process's CPU each ({cpu / took:.2f} cores) -> {ceiling}"
+        )
     for sale_id in sales:
-        inventory.mark_unchecked(sale_id)
+        inventory.forget(sale_id)
 
 
 if __name__ == "__main__":
