@@ -6,6 +6,8 @@ these functions and never reaches into the storage behind them.
 ``sales/inventory/keys.py`` and ``sales/inventory/lua/`` are private to this package.
 """
 
+from sales.inventory.passes import Pass, PassRefusal
+from sales.inventory.passes import issue as issue_pass
 from sales.inventory.reservations import (
     Hold,
     Refusal,
@@ -47,6 +49,8 @@ __all__ = [
     "Hold",
     "Ledger",
     "Offer",
+    "Pass",
+    "PassRefusal",
     "Rebuilt",
     "Refusal",
     "Refused",
@@ -58,6 +62,7 @@ __all__ = [
     "forget",
     "held_by_buyer",
     "holder_of",
+    "issue_pass",
     "ledger",
     "load",
     "mark_unchecked",

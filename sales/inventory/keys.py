@@ -20,6 +20,10 @@ one Redis Cluster shard and its Lua scripts can touch all of them atomically.
   every reservation neither confirmed nor released: where abandoned holds are found
 - ``idempotency`` hash: "<buyer id>:<Idempotency-Key>" -> the order id that key's buy reserved
 - ``rate:<buyer>:<second>`` counter for the per-buyer rate limit
+- ``passes``    hash: purchase pass id -> "<buyer id>:<expires, Redis time ms>", the passes
+  of a gated sale not used yet (``sales/inventory/lua/admit.lua``)
+- ``seeds``     set: the nonces of the challenges that earned a pass (each earns one; its
+  size is the number of passes issued, held against the gate)
 
 ``order_index`` (the holder index) is outside the sale's slot on purpose: it
 maps an order id to its sale and buyer so that ``GET /api/orders/<id>`` can
@@ -66,6 +70,14 @@ def rate(sale_id: int, buyer_id: int, second: int) -> str:
     return f"{{sale:{sale_id}}}:rate:{buyer_id}:{second}"
 
 
+def passes(sale_id: int) -> str:
+    return f"{{sale:{sale_id}}}:passes"
+
+
+def seeds(sale_id: int) -> str:
+    return f"{{sale:{sale_id}}}:seeds"
+
+
 def order_index(order_id: str) -> str:
     return f"order:{order_id}"
 
@@ -81,4 +93,6 @@ def all_of_sale(sale_id: int) -> list[str]:
         returned(sale_id),
         since(sale_id),
         idempotency(sale_id),
+        passes(sale_id),
+        seeds(sale_id),
     ]

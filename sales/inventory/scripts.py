@@ -37,6 +37,7 @@ class ScriptSet:
         self._load_stock = client.register_script(source("load_stock"))
         self._rebuild = client.register_script(source("rebuild"))
         self._restock = client.register_script(source("restock"))
+        self._admit = client.register_script(source("admit"))
 
     def purchase(
         self, sale_id: int, buyer_id: int, order_id: str, rate_limit: int, second: int, client=None, idempotency_key=""
@@ -126,6 +127,12 @@ class ScriptSet:
             ],
             args=[buyer_id, order_id],
             client=client,
+        )
+
+    def admit(self, sale_id: int, buyer_id: int, nonce: str, pass_id: str, *, gate: int, ttl_ms: int):
+        return self._admit(
+            keys=[keys.meta(sale_id), keys.stock(sale_id), keys.passes(sale_id), keys.seeds(sale_id)],
+            args=[buyer_id, nonce, pass_id, gate, ttl_ms],
         )
 
 

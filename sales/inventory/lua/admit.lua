@@ -1,0 +1,27 @@
+-- Issue a purchase pass to a buyer who solved the sale's challenge (sales/challenge.py):
+-- the token gate in front of the buy. At most `gate` passes per sale, one per solved challenge.
+-- KEYS: meta, stock, passes, seeds
+-- ARGV: buyer_id, nonce (of the solved challenge), pass_id, gate (passes the sale issues at
+-- most), ttl_ms (how long the pass admits a buy)
+-- Returns {code, expires_ms}: 1 issued, -1 sold_out (every pass of the gate is out, or no unit
+-- is left), -4 ended, -5 unknown sale, -8 replayed (this challenge already earned a pass).
+-- A refusal changes nothing.
+local ends_at = redis.call('HGET', KEYS[1], 'ends_at')
+if not ends_at then
+  return {-5, 0}
+end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if now >= tonumber(ends_at) then
+  return {-4, 0}
+end
+if redis.call('SISMEMBER', KEYS[4], ARGV[2]) == 1 then
+  return {-8, 0}
+end
+if redis.call('SCARD', KEYS[4]) >= tonumber(ARGV[4]) or tonumber(redis.call('GET', KEYS[2]) or '0') <= 0 then
+  return {-1, 0}
+end
+local expires = now + tonumber(ARGV[5])
+redis.call('SADD', KEYS[4], ARGV[2])
+redis.call('HSET', KEYS[3], ARGV[3], ARGV[1] .. ':' .. expires)
+return {1, expires}
