@@ -15,7 +15,18 @@ from sales.services import forget_sale, save_sale, validate_total_stock
 class SaleForm(forms.ModelForm):
     class Meta:
         model = Sale
-        fields = ["title", "description", "price", "total_stock", "starts_at", "ends_at", "limit_per_buyer"]
+        fields = [
+            "title",
+            "description",
+            "price",
+            "total_stock",
+            "starts_at",
+            "ends_at",
+            "limit_per_buyer",
+            "requires_pass",
+            "challenge_difficulty",
+            "pass_multiple",
+        ]
 
     def clean_total_stock(self):
         total = self.cleaned_data["total_stock"]

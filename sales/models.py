@@ -1,6 +1,8 @@
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from sales.challenge import MAX_DIFFICULTY
+
 
 class Sale(models.Model):
     """A flash sale of one scarce item.
@@ -20,6 +22,17 @@ class Sale(models.Model):
     payment_window = models.PositiveIntegerField(
         null=True, blank=True, help_text="Seconds a buyer has to pay an order; empty: the PAYMENT_WINDOW setting."
     )
+    # The token gate (issue 14): buys need a purchase pass, earned by solving a proof-of-work
+    # challenge of this many bits, and at most pass_multiple * total_stock passes are issued.
+    requires_pass = models.BooleanField(
+        default=False, help_text="Buyers need a purchase pass, earned by solving the page's challenge."
+    )
+    challenge_difficulty = models.PositiveSmallIntegerField(
+        default=16, help_text="Bits of the proof-of-work challenge (about 2^bits hashes per buyer; 0 to 32)."
+    )
+    pass_multiple = models.PositiveSmallIntegerField(
+        default=3, help_text="Passes issued at most, as a multiple of the stock."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -33,5 +46,9 @@ class Sale(models.Model):
             raise ValidationError({"ends_at": "The sale must end after it starts."})
         if self.limit_per_buyer is not None and self.limit_per_buyer < 1:
             raise ValidationError({"limit_per_buyer": "The limit per buyer must be at least 1."})
+        if self.challenge_difficulty is not None and self.challenge_difficulty > MAX_DIFFICULTY:
+            raise ValidationError({"challenge_difficulty": f"At most {MAX_DIFFICULTY} bits."})
+        if self.pass_multiple is not None and self.pass_multiple < 1:
+            raise ValidationError({"pass_multiple": "At least 1: one pass per unit."})
         if self.price is not None and self.price < 0:
             raise ValidationError({"price": "The price cannot be negative."})

@@ -39,6 +39,7 @@ def offer_of(sale: Sale) -> dict:
         "limit": sale.limit_per_buyer,
         "price": str(sale.price),
         "title": sale.title,
+        "gated": sale.requires_pass,
     }
 
 

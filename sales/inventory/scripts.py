@@ -83,10 +83,10 @@ class ScriptSet:
             client=client,
         )
 
-    def load_stock(self, sale_id: int, *, total, starts_ms, ends_ms, limit, price, sold, title, fresh):
+    def load_stock(self, sale_id: int, *, total, starts_ms, ends_ms, limit, price, sold, title, fresh, gated=False):
         return self._load_stock(
             keys=[keys.meta(sale_id), keys.stock(sale_id)],
-            args=[total, starts_ms, ends_ms, limit, price, sold, title, int(fresh)],
+            args=[total, starts_ms, ends_ms, limit, price, sold, title, int(fresh), int(gated)],
         )
 
     def rebuild(
@@ -98,7 +98,7 @@ class ScriptSet:
         held: list[tuple[str, int]],
         returned: list[str],
     ):
-        """``offer``: total, starts_ms, ends_ms, limit, price, title."""
+        """``offer``: total, starts_ms, ends_ms, limit, price, title, gated (0 or 1)."""
         pairs = [part for order_id, buyer_id in (*confirmed, *held) for part in (order_id, buyer_id)]
         return self._rebuild(
             keys=[

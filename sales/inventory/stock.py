@@ -51,12 +51,14 @@ def load(
     sold: int,
     title: str,
     fresh: bool = False,
+    gated: bool = False,
 ):
     """Load or update the sale's offer; returns the units left.
 
     ``sold`` is what the database knows was sold, used only when Redis has no
     stock for the sale (new, or Redis lost its data); otherwise the counter moves
     by the change of ``total``. Raises ``StockBelowSold`` if ``total`` is too small.
+    ``gated``: buys need a purchase pass (``sales.inventory.passes``).
     ``fresh``: the sale was just created, nobody can hold a unit of it. A sale Redis
     does not have and that is not fresh is loaded unchecked: it sells nothing until
     ``rebuild`` (holds whose events are still on their way may be missing).
@@ -71,6 +73,7 @@ def load(
         sold=sold,
         title=title,
         fresh=fresh,
+        gated=gated,
     )
     if code != 1:
         raise StockBelowSold(int(value))
@@ -126,6 +129,7 @@ def rebuild(
     confirmed: list[tuple[str, int]],
     held: list[tuple[str, int]],
     returned: Sequence[str] = (),
+    gated: bool = False,
 ) -> Rebuilt:
     """Replace the sale's state with what the database and the order topic say, and mark it checked.
 
@@ -135,7 +139,7 @@ def rebuild(
     caller makes sure that no other event for the sale can still reach the topic
     (``orders.recovery``).
     """
-    offer = [total, starts_ms, ends_ms, limit, price, title]
+    offer = [total, starts_ms, ends_ms, limit, price, title, int(gated)]
     remaining, units = sync_scripts().rebuild(
         sale_id, offer=offer, confirmed=confirmed, held=held, returned=list(returned)
     )

@@ -48,6 +48,8 @@ def test_stock_below_sold_is_refused_in_the_form(admin_client, sale_with_orders)
         "ends_at_0": sale.ends_at.strftime("%Y-%m-%d"),
         "ends_at_1": sale.ends_at.strftime("%H:%M:%S"),
         "limit_per_buyer": "1",
+        "challenge_difficulty": "16",  # the gate's fields as the form shows them (requires_pass unticked)
+        "pass_multiple": "3",
     }
     response = admin_client.post(f"/admin/sales/sale/{sale.pk}/change/", data)
     assert response.status_code == 200

@@ -3,11 +3,13 @@
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from plumbing.redis_clients import sync_redis
-from sales import inventory
+from sales import challenge, inventory
 from sales.inventory import Pass, PassRefusal, keys
+from sales.services import offer_of, save_sale
 from sales.tests.factories import SaleFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.cluster]
@@ -47,3 +49,25 @@ def test_forgetting_a_sale_removes_its_passes():
     inventory.issue_pass(sale.pk, 1, "n", gate=9, ttl_ms=60_000)
     inventory.forget(sale.pk)
     assert not sync_redis().exists(keys.passes(sale.pk), keys.seeds(sale.pk))
+
+
+def test_a_gated_sale_says_so_in_redis_and_a_rebuild_keeps_it():
+    gated, open_sale = SaleFactory(total_stock=3, requires_pass=True), SaleFactory(total_stock=3)
+    r = sync_redis()
+    assert (r.hget(keys.meta(gated.pk), "gated"), r.hget(keys.meta(open_sale.pk), "gated")) == (b"1", b"0")
+    r.delete(keys.meta(gated.pk))  # Redis lost the sale
+    inventory.rebuild(gated.pk, **offer_of(gated), confirmed=[], held=[])
+    assert r.hget(keys.meta(gated.pk), "gated") == b"1"
+    gated.requires_pass = False
+    save_sale(gated)  # turned off in admin
+    assert r.hget(keys.meta(gated.pk), "gated") == b"0"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("challenge_difficulty", challenge.MAX_DIFFICULTY + 1), ("pass_multiple", 0)]
+)
+def test_gate_settings_are_validated(field, value):
+    sale = SaleFactory.build(**{field: value})
+    with pytest.raises(ValidationError) as raised:
+        sale.full_clean()
+    assert field in raised.value.message_dict

@@ -1,6 +1,7 @@
 -- Load or update a sale's offer in Redis.
 -- KEYS: meta, stock
--- ARGV: total, starts_at_ms, ends_at_ms, limit, price, sold_before, title, fresh
+-- ARGV: total, starts_at_ms, ends_at_ms, limit, price, sold_before, title, fresh,
+-- gated ('1': buys need a purchase pass, see admit.lua; absent or '0': they do not)
 -- A sale already loaded moves its counter by the change of total, so units
 -- already sold stay sold. A sale new to Redis starts at total - sold_before; with
 -- fresh = 1 (a sale just created: nobody can hold a unit of it yet) its state is
@@ -25,7 +26,7 @@ if remaining < 0 then
 end
 redis.call('SET', KEYS[2], remaining)
 redis.call('HSET', KEYS[1], 'total', ARGV[1], 'starts_at', ARGV[2], 'ends_at', ARGV[3],
-  'limit', ARGV[4], 'price', ARGV[5], 'title', ARGV[7])
+  'limit', ARGV[4], 'price', ARGV[5], 'title', ARGV[7], 'gated', ARGV[9] or '0')
 if not loaded then
   local server = ''
   if ARGV[8] == '1' then
