@@ -22,6 +22,7 @@ from sales.inventory import Refusal, Refused
 
 RESERVED = "reserved"
 _IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+_PASS = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # What the inventory refused -> the status code; the body is {"status": refusal}.
 REFUSED = {
     Refusal.SOLD_OUT: 409,
@@ -30,6 +31,7 @@ REFUSED = {
     Refusal.ENDED: 409,
     Refusal.UNKNOWN_SALE: 404,
     Refusal.RATE_LIMITED: 429,
+    Refusal.PASS_REQUIRED: 403,
 }
 
 
@@ -62,10 +64,20 @@ def parse_idempotency_key(value: str | None) -> str:
     return value
 
 
-async def buy_answer(sale_id: int, buyer_id: int, idempotency_key: str = "") -> tuple[int, dict]:
+def parse_purchase_pass(value: str | None) -> str:
+    """The ``Purchase-Pass`` header (a gated sale's pass, ``POST /api/sales/<id>/pass``): '' when
+    absent; ``ValueError`` unless 1 to 64 letters, digits or ``-_``."""
+    if value is None:
+        return ""
+    if not _PASS.fullmatch(value):
+        raise ValueError("Purchase-Pass must be 1 to 64 letters, digits or -_")
+    return value
+
+
+async def buy_answer(sale_id: int, buyer_id: int, idempotency_key: str = "", pass_id: str = "") -> tuple[int, dict]:
     """Place the order and say how it went, as (status code, body)."""
     try:
-        placed = await place_order(sale_id, buyer_id, idempotency_key)
+        placed = await place_order(sale_id, buyer_id, idempotency_key, pass_id)
     except Refused as refused:
         body = status_body(refused.reason.value)
         if refused.order_ids:
@@ -107,12 +119,14 @@ async def _decide(scope, receive, raw_sale_id: str, authorization: bytes) -> tup
     if problem:
         return 400, bad_request(problem), []
     key = header(scope, b"idempotency-key")
+    given_pass = header(scope, b"purchase-pass")
     try:
         idempotency_key = parse_idempotency_key(key.decode("latin-1") if key is not None else None)
+        pass_id = parse_purchase_pass(given_pass.decode("latin-1") if given_pass is not None else None)
     except ValueError as exc:
         return 400, bad_request(str(exc)), []
     sale_id = parse_id(raw_sale_id)
     if sale_id is None:
         return 404, status_body(Refusal.UNKNOWN_SALE.value), []
-    http_status, answer = await buy_answer(sale_id, buyer_id, idempotency_key)
+    http_status, answer = await buy_answer(sale_id, buyer_id, idempotency_key, pass_id)
     return http_status, answer, []

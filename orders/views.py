@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect, ensure_csrf_cookie
 
 from orders import metrics
-from orders.api import buy_answer, parse_buy_body, parse_idempotency_key
+from orders.api import buy_answer, parse_buy_body, parse_idempotency_key, parse_purchase_pass
 from orders.payments import providers, signing, webhooks
 from orders.payments.services import pay_order
 from orders.selectors import buyer_orders, order_status
@@ -34,9 +34,10 @@ async def buy_with_session(request, sale_id: int):
         return json_response(400, bad_request(problem))
     try:
         idempotency_key = parse_idempotency_key(request.headers.get("Idempotency-Key"))
+        pass_id = parse_purchase_pass(request.headers.get("Purchase-Pass"))
     except ValueError as exc:
         return json_response(400, bad_request(str(exc)))
-    http_status, body = await buy_answer(sale_id, user.pk, idempotency_key)
+    http_status, body = await buy_answer(sale_id, user.pk, idempotency_key, pass_id)
     metrics.BUY_ANSWERS.inc(body["status"])
     return json_response(http_status, body)
 

@@ -46,6 +46,7 @@ class Refusal(enum.StrEnum):
     ENDED = "ended"
     UNKNOWN_SALE = "not_found"
     RATE_LIMITED = "rate_limited"
+    PASS_REQUIRED = "pass_required"
 
 
 # purchase.lua's codes
@@ -56,6 +57,7 @@ _REFUSALS = {
     -4: Refusal.ENDED,
     -5: Refusal.UNKNOWN_SALE,
     -6: Refusal.RATE_LIMITED,
+    -9: Refusal.PASS_REQUIRED,
 }
 
 
@@ -121,11 +123,14 @@ def flagged_sold_out(sale_id: int) -> bool:
     return False
 
 
-async def reserve(sale_id: int, buyer_id: int, order_id: str, *, rate_limit: int, idempotency_key: str = "") -> Hold:
+async def reserve(
+    sale_id: int, buyer_id: int, order_id: str, *, rate_limit: int, idempotency_key: str = "", pass_id: str = ""
+) -> Hold:
     """Take one unit of the sale for the buyer, or raise ``Refused``.
 
     ``rate_limit``: buy requests the buyer may make to this sale per second (0 = off).
     ``idempotency_key``: a buy repeating one that reserved answers that buy's order.
+    ``pass_id``: the buyer's purchase pass, which a gated sale requires and uses up.
     Never retried on a lost connection: a reservation must not be made twice.
     """
     # On the flag's word only for a buyer who holds nothing here: one who holds their
@@ -137,7 +142,7 @@ async def reserve(sale_id: int, buyer_id: int, order_id: str, *, rate_limit: int
     ):
         raise Refused(Refusal.SOLD_OUT)
     code, remaining, *extra = await hot_scripts().purchase(
-        sale_id, buyer_id, order_id, rate_limit, int(time.time()), idempotency_key=idempotency_key
+        sale_id, buyer_id, order_id, rate_limit, int(time.time()), idempotency_key=idempotency_key, pass_id=pass_id
     )
     if code == -7:
         raise Unavailable(sale_id)

@@ -40,7 +40,15 @@ class ScriptSet:
         self._admit = client.register_script(source("admit"))
 
     def purchase(
-        self, sale_id: int, buyer_id: int, order_id: str, rate_limit: int, second: int, client=None, idempotency_key=""
+        self,
+        sale_id: int,
+        buyer_id: int,
+        order_id: str,
+        rate_limit: int,
+        second: int,
+        client=None,
+        idempotency_key="",
+        pass_id="",
     ):
         """``client`` may be a pipeline (``None``: the bound client)."""
         return self._purchase(
@@ -52,8 +60,9 @@ class ScriptSet:
                 keys.rate(sale_id, buyer_id, second),
                 keys.since(sale_id),
                 keys.idempotency(sale_id),
+                keys.passes(sale_id),
             ],
-            args=[buyer_id, order_id, rate_limit, idempotency_key, self._server],
+            args=[buyer_id, order_id, rate_limit, idempotency_key, self._server, pass_id],
             client=client,
         )
 

@@ -1,10 +1,13 @@
 -- Decide one buy click atomically.
--- KEYS: meta, stock, buyers, orders, rate, since, idempotency
+-- KEYS: meta, stock, buyers, orders, rate, since, idempotency, passes
 -- ARGV: buyer_id, order_id, rate_limit (0 = off), idempotency key ('' = none),
 -- server: the run_id of this Redis server as the caller's connection learned it
--- ('' or absent: asked here, which costs an INFO)
+-- ('' or absent: asked here, which costs an INFO), pass: the buyer's purchase pass
+-- ('' or absent = none; a gated sale, meta's gated = '1', sells only on a pass of the
+-- buyer's that has not expired, and uses it up: see admit.lua)
 -- Returns {code, remaining, price}: 1 reserved, -1 sold_out, -2 limit_reached,
--- -3 not_started, -4 ended, -5 unknown sale, -6 rate_limited, -7 unverified: the
+-- -3 not_started, -4 ended, -5 unknown sale, -6 rate_limited, -9 pass_required (a gated
+-- sale, and no valid pass of this buyer's: none, forged, expired, used, another's), -7 unverified: the
 -- sale's state was not checked on this server since it started (a restart from an
 -- older AOF, a promoted replica): nothing is sold until it is rebuilt. limit_reached
 -- returns {-2, remaining, held, unconfirmed, price}: held is the buyer's order ids,
@@ -19,7 +22,7 @@
 -- renewed = 1 when it is not confirmed yet (its reservation time is set to now, and the
 -- caller produces its event again, as for limit_reached).
 -- Every rejection leaves stock, buyers and orders untouched.
-local meta = redis.call('HMGET', KEYS[1], 'starts_at', 'ends_at', 'limit', 'price', 'server')
+local meta = redis.call('HMGET', KEYS[1], 'starts_at', 'ends_at', 'limit', 'price', 'server', 'gated')
 if not meta[1] then
   return {-5, 0}
 end
@@ -85,6 +88,18 @@ end
 local left = tonumber(redis.call('GET', KEYS[2]) or '0')
 if left <= 0 then
   return {-1, 0}
+end
+local gated = meta[6] == '1'
+if gated then
+  local pass = ARGV[6] and ARGV[6] ~= '' and redis.call('HGET', KEYS[8], ARGV[6])
+  if not pass then
+    return {-9, left}
+  end
+  local owner, expires = string.match(pass, '^(%d+):(%d+)$')
+  if owner ~= ARGV[1] or now >= tonumber(expires) then
+    return {-9, left}
+  end
+  redis.call('HDEL', KEYS[8], ARGV[6])
 end
 local remaining = redis.call('DECR', KEYS[2])
 redis.call('HSET', KEYS[3], ARGV[1], held and (held .. ' ' .. ARGV[2]) or ARGV[2])
