@@ -65,8 +65,9 @@ def parse_idempotency_key(value: str | None) -> str:
 
 
 def parse_purchase_pass(value: str | None) -> str:
-    """The ``Purchase-Pass`` header (a gated sale's pass, ``POST /api/sales/<id>/pass``): '' when
-    absent; ``ValueError`` unless 1 to 64 letters, digits or ``-_``."""
+    """The ``Purchase-Pass`` header (a gated sale's pass, from ``sales.inventory.issue_pass``; the
+    endpoint that hands it out is issue 14's next step): '' when absent; ``ValueError`` unless 1
+    to 64 letters, digits or ``-_``."""
     if value is None:
         return ""
     if not _PASS.fullmatch(value):

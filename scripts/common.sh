@@ -61,6 +61,15 @@ ensure_chromium() {
   fi
 }
 
+# Node.js runs the page's challenge solver in sales/tests/test_challenge.py (the machine image has
+# it; Debian's nodejs where it does not).
+ensure_node() {
+  if ! command -v node >/dev/null 2>&1; then
+    say "installing Debian's nodejs for the challenge solver's test"
+    apt_install nodejs
+  fi
+}
+
 # Debian's docker-compose renders docker/compose.yml for seckill_site/tests/test_deploy.py (no
 # Docker engine needed to render; none runs here).
 ensure_compose() {
