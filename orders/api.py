@@ -16,7 +16,18 @@ from redis.exceptions import RedisError
 
 from orders import metrics
 from orders.placing import TryAgain, place_order
-from plumbing.http import RETRY, BodyTooLarge, bad_request, header, parse_id, read_body, send_json, status_body
+from plumbing.http import (
+    RETRY,
+    BodyTooLarge,
+    bad_request,
+    header,
+    parse_id,
+    read_body,
+    scope_client_address,
+    send_json,
+    status_body,
+)
+from sales import denials
 from sales.buyers import InvalidToken, buyer_from_authorization
 from sales.inventory import Refusal, Refused
 
@@ -32,6 +43,7 @@ REFUSED = {
     Refusal.UNKNOWN_SALE: 404,
     Refusal.RATE_LIMITED: 429,
     Refusal.PASS_REQUIRED: 403,
+    Refusal.ADDRESS_LIMITED: 429,
 }
 
 
@@ -65,9 +77,8 @@ def parse_idempotency_key(value: str | None) -> str:
 
 
 def parse_purchase_pass(value: str | None) -> str:
-    """The ``Purchase-Pass`` header (a gated sale's pass, from ``sales.inventory.issue_pass``; the
-    endpoint that hands it out is issue 14's next step): '' when absent; ``ValueError`` unless 1
-    to 64 letters, digits or ``-_``."""
+    """The ``Purchase-Pass`` header (a gated sale's pass, from ``POST /api/sales/<id>/pass``):
+    '' when absent; ``ValueError`` unless 1 to 64 letters, digits or ``-_``."""
     if value is None:
         return ""
     if not _PASS.fullmatch(value):
@@ -75,10 +86,14 @@ def parse_purchase_pass(value: str | None) -> str:
     return value
 
 
-async def buy_answer(sale_id: int, buyer_id: int, idempotency_key: str = "", pass_id: str = "") -> tuple[int, dict]:
-    """Place the order and say how it went, as (status code, body)."""
+async def buy_answer(
+    sale_id: int, buyer_id: int, idempotency_key: str = "", pass_id: str = "", address: str = ""
+) -> tuple[int, dict]:
+    """Ask the deny list, place the order and say how it went, as (status code, body)."""
     try:
-        placed = await place_order(sale_id, buyer_id, idempotency_key, pass_id)
+        if await denials.denied(buyer_id, address):
+            return 403, status_body(denials.DENIED)
+        placed = await place_order(sale_id, buyer_id, idempotency_key, pass_id, address)
     except Refused as refused:
         body = status_body(refused.reason.value)
         if refused.order_ids:
@@ -129,5 +144,6 @@ async def _decide(scope, receive, raw_sale_id: str, authorization: bytes) -> tup
     sale_id = parse_id(raw_sale_id)
     if sale_id is None:
         return 404, status_body(Refusal.UNKNOWN_SALE.value), []
-    http_status, answer = await buy_answer(sale_id, buyer_id, idempotency_key, pass_id)
+    address = scope_client_address(scope, settings.TRUSTED_PROXIES)
+    http_status, answer = await buy_answer(sale_id, buyer_id, idempotency_key, pass_id, address)
     return http_status, answer, []

@@ -51,7 +51,9 @@ class TryAgain(Exception):
     Redis is being rebuilt."""
 
 
-async def place_order(sale_id: int, buyer_id: int, idempotency_key: str = "", pass_id: str = "") -> PlacedOrder:
+async def place_order(
+    sale_id: int, buyer_id: int, idempotency_key: str = "", pass_id: str = "", address: str = ""
+) -> PlacedOrder:
     """Reserve a unit and hand its order event to Kafka.
 
     A buy repeating the ``idempotency_key`` of one that reserved answers that buy's order
@@ -72,7 +74,7 @@ async def place_order(sale_id: int, buyer_id: int, idempotency_key: str = "", pa
         raise TryAgain  # the process is stopping: the buyer tries again elsewhere, nothing was taken
     _active += 1
     try:
-        return await _place(sale_id, buyer_id, idempotency_key, pass_id)
+        return await _place(sale_id, buyer_id, idempotency_key, pass_id, address)
     finally:
         _active -= 1
 
@@ -93,7 +95,7 @@ def _in_background(coroutine) -> None:
     task.add_done_callback(_background.discard)
 
 
-async def _place(sale_id: int, buyer_id: int, idempotency_key: str, pass_id: str) -> PlacedOrder:
+async def _place(sale_id: int, buyer_id: int, idempotency_key: str, pass_id: str, address: str) -> PlacedOrder:
     order_id = str(uuid.uuid4())
     asked_at = time.monotonic()
     try:
@@ -104,6 +106,8 @@ async def _place(sale_id: int, buyer_id: int, idempotency_key: str, pass_id: str
             rate_limit=settings.BUY_RATE_LIMIT,
             idempotency_key=idempotency_key,
             pass_id=pass_id,
+            address=address,
+            address_limit=settings.BUY_ADDRESS_RATE_LIMIT,
         )
     except inventory.Refused as refused:
         # limit_reached names the buyer's orders only once Kafka has them all: one whose event

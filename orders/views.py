@@ -3,6 +3,7 @@ and the payment providers' webhooks."""
 
 import uuid
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect, ensure_csrf_cookie
@@ -12,7 +13,7 @@ from orders.api import buy_answer, parse_buy_body, parse_idempotency_key, parse_
 from orders.payments import providers, signing, webhooks
 from orders.payments.services import pay_order
 from orders.selectors import buyer_orders, order_status
-from plumbing.http import bad_request, json_methods, json_response, method_not_allowed, status_body
+from plumbing.http import bad_request, client_address, json_methods, json_response, method_not_allowed, status_body
 from sales.buyers import InvalidToken, buyer_from_authorization
 
 NO_STORE = {"Cache-Control": "no-store"}
@@ -37,7 +38,10 @@ async def buy_with_session(request, sale_id: int):
         pass_id = parse_purchase_pass(request.headers.get("Purchase-Pass"))
     except ValueError as exc:
         return json_response(400, bad_request(str(exc)))
-    http_status, body = await buy_answer(sale_id, user.pk, idempotency_key, pass_id)
+    address = client_address(
+        request.META.get("REMOTE_ADDR", ""), request.headers.get("X-Forwarded-For"), settings.TRUSTED_PROXIES
+    )
+    http_status, body = await buy_answer(sale_id, user.pk, idempotency_key, pass_id, address)
     metrics.BUY_ANSWERS.inc(body["status"])
     return json_response(http_status, body)
 

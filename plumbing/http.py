@@ -8,6 +8,7 @@ return ``json_response``.
 
 import functools
 import inspect
+import ipaddress
 
 import orjson
 from django.http import JsonResponse
@@ -113,3 +114,45 @@ def header(scope, name: bytes) -> bytes | None:
         if key == name:
             return value
     return None
+
+
+@functools.cache
+def _trusted_proxies(spec: str) -> tuple:
+    return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in spec.split(",") if part.strip())
+
+
+def client_address(peer: str, forwarded_for: str | None, trusted: str) -> str:
+    """The client's address: the connection's peer, unless that peer is one of the
+    ``trusted`` proxies (comma-separated addresses or ranges), in which case the rightmost
+    ``X-Forwarded-For`` hop that is not a trusted proxy. Hops a client wrote itself are
+    left of that and never believed; a malformed hop ends the walk at the last proxy."""
+    proxies = _trusted_proxies(trusted)
+    if not proxies or not forwarded_for or not _within(peer, proxies):
+        return peer
+    address = peer
+    for hop in reversed(forwarded_for.split(",")):
+        hop = hop.strip()
+        if not _within(hop, proxies):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return address
+        address = hop
+    return address
+
+
+def _within(address: str, networks: tuple) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+def scope_client_address(scope, trusted: str) -> str:
+    """``client_address`` of an ASGI request."""
+    peer = (scope.get("client") or ("",))[0] or ""
+    if not trusted:
+        return peer
+    forwarded = header(scope, b"x-forwarded-for")
+    return client_address(peer, forwarded.decode("latin-1") if forwarded is not None else None, trusted)

@@ -6,9 +6,10 @@ which knows orders; this app does not import it.
 
 from django import forms
 from django.contrib import admin
+from django.db import transaction
 
-from sales import inventory
-from sales.models import Sale
+from sales import denials, inventory
+from sales.models import Denial, Sale
 from sales.services import forget_sale, save_sale, validate_total_stock
 
 
@@ -74,3 +75,25 @@ class SaleAdmin(admin.ModelAdmin):
         sale_id = obj.pk
         super().delete_model(request, obj)
         forget_sale(sale_id)
+
+
+@admin.register(Denial)
+class DenialAdmin(admin.ModelAdmin):
+    """The deny list: every change is published to Redis after it commits, and every web
+    process follows within ``DENY_REFRESH`` (``sales.denials``)."""
+
+    list_display = ["__str__", "reason", "created_at"]
+    raw_id_fields = ["buyer"]
+    search_fields = ["network", "reason", "buyer__username"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        transaction.on_commit(denials.publish)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        transaction.on_commit(denials.publish)
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        transaction.on_commit(denials.publish)

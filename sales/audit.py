@@ -115,3 +115,16 @@ def from_json(rows: Iterable[dict]) -> list[Link]:
         except (KeyError, TypeError) as exc:
             raise ChainBroken(f"malformed entry {row!r}: {exc}") from None
     return links
+
+
+def check_own(links: Sequence[Link], own: Iterable[dict]) -> int:
+    """Raise ``ChainBroken`` unless each of a buyer's own entries (as the server told them,
+    with its hash) is in the log at its ``seq``, unchanged; returns how many were checked."""
+    by_seq = {link.entry.seq: link for link in links}
+    checked = 0
+    for mine in from_json(own):
+        found = by_seq.get(mine.entry.seq)
+        if found is None or found != mine:
+            raise ChainBroken(f"your entry seq {mine.entry.seq} is not in the log as you were told it")
+        checked += 1
+    return checked

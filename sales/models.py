@@ -1,3 +1,6 @@
+import ipaddress
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -52,3 +55,51 @@ class Sale(models.Model):
             raise ValidationError({"pass_multiple": "At least 1: one pass per unit."})
         if self.price is not None and self.price < 0:
             raise ValidationError({"price": "The price cannot be negative."})
+
+
+class Denial(models.Model):
+    """A buyer, or a range of client addresses, that may not buy or earn a pass (issue 14).
+
+    The database is the list's source; ``sales.denials`` projects it into Redis, where every
+    web process reads it within ``DENY_REFRESH`` of a change, without a restart.
+    """
+
+    buyer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    network = models.CharField(
+        max_length=49, blank=True, help_text="An address or range, e.g. 203.0.113.0/24 or 2001:db8::/32."
+    )
+    reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"buyer {self.buyer_id}" if self.buyer_id else self.network
+
+    def clean(self):
+        if bool(self.buyer_id) == bool(self.network):
+            raise ValidationError("Deny either a buyer or an address range, one per entry.")
+        if self.network:
+            try:
+                self.network = str(ipaddress.ip_network(self.network.strip(), strict=False))
+            except ValueError:
+                raise ValidationError({"network": "Not an IPv4 or IPv6 address or range."}) from None
+
+
+class PublishedAudit(models.Model):
+    """A sale's audit log as the operator published it (``manage.py publish_audit``): the chain's
+    head, and the log it ends, kept in the database so that it outlives the sale's Redis keys."""
+
+    sale = models.OneToOneField(Sale, on_delete=models.CASCADE, related_name="published_audit")
+    head = models.CharField(max_length=64)
+    entries = models.PositiveIntegerField()
+    log = models.JSONField(
+        help_text="The pseudonymised entries with their hashes, as GET /api/sales/<id>/audit serves them."
+    )
+    published_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"audit of sale {self.sale_id}: {self.entries} entries, head {self.head[:12]}…"

@@ -2,6 +2,7 @@
 real site, Redis and Kafka: no pass, a forged, expired, used or another buyer's pass is
 refused with ``403 {"status": "pass_required"}`` and takes no stock."""
 
+import asyncio
 import time
 
 import httpx
@@ -24,7 +25,9 @@ def live_site(live_site_each_server):
 
 
 def a_pass(sale, buyer, ttl_ms=60_000) -> str:
-    issued = inventory.issue_pass(sale.pk, buyer.pk, f"nonce-{buyer.pk}-{time.monotonic_ns()}", gate=100, ttl_ms=ttl_ms)
+    issued = asyncio.run(
+        inventory.issue_pass(sale.pk, buyer.pk, f"nonce-{buyer.pk}-{time.monotonic_ns()}", gate=100, ttl_ms=ttl_ms)
+    )
     assert isinstance(issued, Pass)
     return issued.pass_id
 

@@ -6,6 +6,7 @@ these functions and never reaches into the storage behind them.
 ``sales/inventory/keys.py`` and ``sales/inventory/lua/`` are private to this package.
 """
 
+from sales.inventory.admissions import Admission, admissions
 from sales.inventory.passes import Pass, PassRefusal
 from sales.inventory.passes import issue as issue_pass
 from sales.inventory.reservations import (
@@ -46,6 +47,7 @@ from sales.inventory.stock import (
 )
 
 __all__ = [
+    "Admission",
     "Hold",
     "Ledger",
     "Offer",
@@ -58,6 +60,7 @@ __all__ = [
     "Returned",
     "StockBelowSold",
     "Unavailable",
+    "admissions",
     "confirm",
     "forget",
     "held_by_buyer",

@@ -20,10 +20,14 @@ one Redis Cluster shard and its Lua scripts can touch all of them atomically.
   every reservation neither confirmed nor released: where abandoned holds are found
 - ``idempotency`` hash: "<buyer id>:<Idempotency-Key>" -> the order id that key's buy reserved
 - ``rate:<buyer>:<second>`` counter for the per-buyer rate limit
+- ``arate:<address>:<second>`` counter for the per-address rate limit
 - ``passes``    hash: purchase pass id -> "<buyer id>:<expires, Redis time ms>", the passes
   of a gated sale not used yet (``sales/inventory/lua/admit.lua``)
 - ``seeds``     set: the nonces of the challenges that earned a pass (each earns one; its
   size is the number of passes issued, held against the gate)
+- ``audit``     stream: every admission (a pass issued, a unit reserved) in the order Redis
+  decided it, appended by the deciding script; fields kind, buyer, order (``sales/audit.py``
+  chains them; a stream id's first part is the Redis time in ms)
 
 ``order_index`` (the holder index) is outside the sale's slot on purpose: it
 maps an order id to its sale and buyer so that ``GET /api/orders/<id>`` can
@@ -70,6 +74,14 @@ def rate(sale_id: int, buyer_id: int, second: int) -> str:
     return f"{{sale:{sale_id}}}:rate:{buyer_id}:{second}"
 
 
+def address_rate(sale_id: int, address: str, second: int) -> str:
+    return f"{{sale:{sale_id}}}:arate:{address}:{second}"
+
+
+def audit(sale_id: int) -> str:
+    return f"{{sale:{sale_id}}}:audit"
+
+
 def passes(sale_id: int) -> str:
     return f"{{sale:{sale_id}}}:passes"
 
@@ -95,4 +107,5 @@ def all_of_sale(sale_id: int) -> list[str]:
         idempotency(sale_id),
         passes(sale_id),
         seeds(sale_id),
+        audit(sale_id),
     ]

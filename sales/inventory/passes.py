@@ -12,13 +12,14 @@ import enum
 import secrets
 from dataclasses import dataclass
 
-from sales.inventory.scripts import sync_scripts
+from sales.inventory.scripts import hot_scripts
 
 
 class PassRefusal(enum.StrEnum):
     """Why no pass was issued; the values are the API's statuses."""
 
     SOLD_OUT = "sold_out"
+    NOT_STARTED = "not_started"
     ENDED = "ended"
     UNKNOWN_SALE = "not_found"
     CHALLENGE_USED = "challenge_used"
@@ -26,6 +27,7 @@ class PassRefusal(enum.StrEnum):
 
 _REFUSALS = {
     -1: PassRefusal.SOLD_OUT,
+    -3: PassRefusal.NOT_STARTED,
     -4: PassRefusal.ENDED,
     -5: PassRefusal.UNKNOWN_SALE,
     -8: PassRefusal.CHALLENGE_USED,
@@ -38,10 +40,10 @@ class Pass:
     expires_ms: int  # Redis time
 
 
-def issue(sale_id: int, buyer_id: int, nonce: str, *, gate: int, ttl_ms: int) -> Pass | PassRefusal:
-    """A pass for the buyer whose solved challenge had ``nonce``, or why not."""
+async def issue(sale_id: int, buyer_id: int, nonce: str, *, gate: int, ttl_ms: int) -> Pass | PassRefusal:
+    """A pass for the buyer whose solved challenge had ``nonce``, or why not (on the hot path's client)."""
     pass_id = secrets.token_urlsafe(18)
-    code, expires = sync_scripts().admit(sale_id, buyer_id, nonce, pass_id, gate=gate, ttl_ms=ttl_ms)
+    code, expires = await hot_scripts().admit(sale_id, buyer_id, nonce, pass_id, gate=gate, ttl_ms=ttl_ms)
     if code != 1:
         return _REFUSALS[code]
     return Pass(pass_id=pass_id, expires_ms=int(expires))

@@ -47,6 +47,7 @@ class Refusal(enum.StrEnum):
     UNKNOWN_SALE = "not_found"
     RATE_LIMITED = "rate_limited"
     PASS_REQUIRED = "pass_required"
+    ADDRESS_LIMITED = "address_limited"
 
 
 # purchase.lua's codes
@@ -58,6 +59,7 @@ _REFUSALS = {
     -5: Refusal.UNKNOWN_SALE,
     -6: Refusal.RATE_LIMITED,
     -9: Refusal.PASS_REQUIRED,
+    -10: Refusal.ADDRESS_LIMITED,
 }
 
 
@@ -124,13 +126,23 @@ def flagged_sold_out(sale_id: int) -> bool:
 
 
 async def reserve(
-    sale_id: int, buyer_id: int, order_id: str, *, rate_limit: int, idempotency_key: str = "", pass_id: str = ""
+    sale_id: int,
+    buyer_id: int,
+    order_id: str,
+    *,
+    rate_limit: int,
+    idempotency_key: str = "",
+    pass_id: str = "",
+    address: str = "",
+    address_limit: int = 0,
 ) -> Hold:
     """Take one unit of the sale for the buyer, or raise ``Refused``.
 
     ``rate_limit``: buy requests the buyer may make to this sale per second (0 = off).
     ``idempotency_key``: a buy repeating one that reserved answers that buy's order.
     ``pass_id``: the buyer's purchase pass, which a gated sale requires and uses up.
+    ``address``, ``address_limit``: the client's address and the buy requests it may make to
+    this sale per second, whichever buyer it signs in as (0 = off).
     Never retried on a lost connection: a reservation must not be made twice.
     """
     # On the flag's word only for a buyer who holds nothing here: one who holds their
@@ -142,7 +154,15 @@ async def reserve(
     ):
         raise Refused(Refusal.SOLD_OUT)
     code, remaining, *extra = await hot_scripts().purchase(
-        sale_id, buyer_id, order_id, rate_limit, int(time.time()), idempotency_key=idempotency_key, pass_id=pass_id
+        sale_id,
+        buyer_id,
+        order_id,
+        rate_limit,
+        int(time.time()),
+        idempotency_key=idempotency_key,
+        pass_id=pass_id,
+        address=address,
+        address_limit=address_limit if address else 0,
     )
     if code == -7:
         raise Unavailable(sale_id)

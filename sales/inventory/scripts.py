@@ -49,6 +49,8 @@ class ScriptSet:
         client=None,
         idempotency_key="",
         pass_id="",
+        address="",
+        address_limit=0,
     ):
         """``client`` may be a pipeline (``None``: the bound client)."""
         return self._purchase(
@@ -61,8 +63,10 @@ class ScriptSet:
                 keys.since(sale_id),
                 keys.idempotency(sale_id),
                 keys.passes(sale_id),
+                keys.audit(sale_id),
+                keys.address_rate(sale_id, address, second),
             ],
-            args=[buyer_id, order_id, rate_limit, idempotency_key, self._server, pass_id],
+            args=[buyer_id, order_id, rate_limit, idempotency_key, self._server, pass_id, address_limit],
             client=client,
         )
 
@@ -140,7 +144,13 @@ class ScriptSet:
 
     def admit(self, sale_id: int, buyer_id: int, nonce: str, pass_id: str, *, gate: int, ttl_ms: int):
         return self._admit(
-            keys=[keys.meta(sale_id), keys.stock(sale_id), keys.passes(sale_id), keys.seeds(sale_id)],
+            keys=[
+                keys.meta(sale_id),
+                keys.stock(sale_id),
+                keys.passes(sale_id),
+                keys.seeds(sale_id),
+                keys.audit(sale_id),
+            ],
             args=[buyer_id, nonce, pass_id, gate, ttl_ms],
         )
 

@@ -162,3 +162,38 @@ def test_a_buyer_pays_from_my_orders_and_an_expired_unit_comes_back_live(
     shot(bob, "7-bob-sees-the-unit-back")
     bob.click("#buy")
     expect(bob.locator("#outcome")).to_have_attribute("data-status", "reserved")
+
+
+@pytest.fixture
+def gated_sale(live_site):
+    return SaleFactory(
+        total_stock=1, limit_per_buyer=1, title="Browser test gated drop", requires_pass=True, challenge_difficulty=16
+    )
+
+
+def test_a_buyer_buys_a_gated_sale_through_the_pages_challenge(live_site, workers, gated_sale, browser):
+    """The page solves the proof-of-work challenge (16 bits), earns a pass and buys with it;
+    a buy without a pass is refused beside it."""
+    from playwright.sync_api import expect
+
+    page = open_as_guest(browser, f"{live_site.url}/sales/{gated_sale.pk}/")
+    token = page.locator("#sale").get_attribute("data-token")
+    bare = httpx.post(f"{live_site.url}/api/sales/{gated_sale.pk}/buy", headers={"Authorization": f"Bearer {token}"})
+    assert (bare.status_code, bare.json()["status"]) == (403, "pass_required")
+
+    page.click("#buy")
+    expect(page.locator("#outcome")).to_have_attribute("data-status", "reserved")
+    expect(page.locator("#order")).to_have_attribute("data-status", "awaiting_payment")
+    expect(page.locator("#remaining")).to_have_text("0")
+    print(f"\nthe page solved 16 bits in {page.locator('#sale').get_attribute('data-solve-ms')} ms")
+    shot(page, "4-gated-reserved")
+
+    # the audit page recomputes the chain in the browser and finds the buyer's pass and unit in it
+    page.goto(f"{live_site.url}/sales/{gated_sale.pk}/audit/")
+    expect(page.locator("#verdict")).to_have_attribute("data-status", "verified")
+    expect(page.locator("#mine")).to_have_attribute("data-status", "found")
+    expect(page.locator("#mine")).to_contain_text("your 2 entries are in the log, at seq 1, 2")
+    page.fill("#head", "0" * 64)
+    page.click("#verify")
+    expect(page.locator("#verdict")).to_have_attribute("data-status", "broken")
+    shot(page, "5-audit-page")

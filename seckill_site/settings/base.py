@@ -187,6 +187,16 @@ if not DEBUG and PAYMENT_WEBHOOK_SECRET == _DEV_WEBHOOK_SECRET:
 PAYMENT_WEBHOOK_TOLERANCE = env.int("PAYMENT_WEBHOOK_TOLERANCE", default=300)
 # Buy requests one buyer may send per second to one sale; 0 disables the limit.
 BUY_RATE_LIMIT = env.int("BUY_RATE_LIMIT", default=5)
+# Buy requests one client address may send per second to one sale, whichever buyers it signs in
+# as; 0 disables it (the default: buyers behind one carrier NAT share an address).
+BUY_ADDRESS_RATE_LIMIT = env.int("BUY_ADDRESS_RATE_LIMIT", default=0)
+# Proxies (comma-separated addresses or ranges) whose X-Forwarded-For names the client;
+# empty: the connection's peer is the client.
+TRUSTED_PROXIES = env.str("TRUSTED_PROXIES", default="")
+# Seconds a web process may use its copy of the deny list before asking Redis again.
+DENY_REFRESH = env.float("DENY_REFRESH", default=0.5)
+# Seconds a purchase pass admits a buy after it is issued.
+PURCHASE_PASS_TTL = env.int("PURCHASE_PASS_TTL", default=60)
 # Lifetime of a buyer's bearer token, in seconds.
 BUYER_TOKEN_MAX_AGE = env.int("BUYER_TOKEN_MAX_AGE", default=24 * 3600)
 # Websocket frames a second one sale's stock updates may cost (viewers x updates/s);

@@ -6,6 +6,7 @@
   const root = document.getElementById("sale");
   const saleId = root.dataset.saleId;
   const token = root.dataset.token;
+  const gated = root.dataset.gated === "1";
   const startsAt = Date.parse(root.dataset.startsAt);
   const endsAt = Date.parse(root.dataset.endsAt);
   const el = (id) => document.getElementById(id);
@@ -97,17 +98,40 @@
     };
   }
 
+  // A gated sale (sales/admission.py): a challenge, solved here (static/sales/challenge.js), earns
+  // a single-use purchase pass that the buy spends. Returns the pass, or the answer that refused one.
+  async function earnPass() {
+    const auth = { Authorization: "Bearer " + token, "Content-Type": "application/json" };
+    const c = await fetch("/api/sales/" + saleId + "/challenge", { method: "POST", headers: auth, body: "{}" });
+    const issued = await c.json();
+    if (!c.ok) return { refused: issued };
+    el("outcome").textContent = "Checking you are not a bot…";
+    const began = performance.now();
+    const counter = window.seckillChallenge.solve(issued.seed, issued.difficulty);
+    root.dataset.solveMs = Math.round(performance.now() - began);
+    const p = await fetch("/api/sales/" + saleId + "/pass", {
+      method: "POST",
+      headers: auth,
+      body: JSON.stringify({ seed: issued.seed, counter: counter }),
+    });
+    const answer = await p.json();
+    return p.ok ? { pass: answer.pass } : { refused: answer };
+  }
+
   async function buy() {
     clicked = true;
     render();
     let body = {};
     try {
-      const r = await fetch("/api/sales/" + saleId + "/buy", {
-        method: "POST",
-        headers: { Authorization: "Bearer " + token, "Content-Type": "application/json" },
-        body: "{}",
-      });
-      body = await r.json();
+      const headers = { Authorization: "Bearer " + token, "Content-Type": "application/json" };
+      const earned = gated ? await earnPass() : {};
+      if (earned.refused) {
+        body = earned.refused;
+      } else {
+        if (earned.pass) headers["Purchase-Pass"] = earned.pass;
+        const r = await fetch("/api/sales/" + saleId + "/buy", { method: "POST", headers: headers, body: "{}" });
+        body = await r.json();
+      }
     } catch (e) {
       body = { status: "retry" };
     }
@@ -123,7 +147,7 @@
         const status = (await o.json()).status;
         if (status !== "pending") showOrder(myOrder, status);
       }
-    } else if (body.status === "retry" || body.status === "rate_limited") {
+    } else if (["retry", "rate_limited", "challenge_failed", "pass_required"].includes(body.status)) {
       clicked = false; // the click was not taken: the buyer may try again
     }
     render();

@@ -1,15 +1,18 @@
 -- Decide one buy click atomically.
--- KEYS: meta, stock, buyers, orders, rate, since, idempotency, passes
+-- KEYS: meta, stock, buyers, orders, rate, since, idempotency, passes, audit, address_rate
 -- ARGV: buyer_id, order_id, rate_limit (0 = off), idempotency key ('' = none),
 -- server: the run_id of this Redis server as the caller's connection learned it
 -- ('' or absent: asked here, which costs an INFO), pass: the buyer's purchase pass
 -- ('' or absent = none; a gated sale, meta's gated = '1', sells only on a pass of the
--- buyer's that has not expired, and uses it up: see admit.lua)
+-- buyer's that has not expired, and uses it up: see admit.lua), address_limit: buy requests
+-- per second from the client's address to this sale (0 or absent = off; KEYS[10] counts them)
 -- Returns {code, remaining, price}: 1 reserved, -1 sold_out, -2 limit_reached,
 -- -3 not_started, -4 ended, -5 unknown sale, -6 rate_limited, -9 pass_required (a gated
 -- sale, and no valid pass of this buyer's: none, forged, expired, used, another's), -7 unverified: the
 -- sale's state was not checked on this server since it started (a restart from an
--- older AOF, a promoted replica): nothing is sold until it is rebuilt. limit_reached
+-- older AOF, a promoted replica): nothing is sold until it is rebuilt, -10 address_limited.
+-- A reservation is appended to the sale's audit stream (KEYS[9], sales/audit.py) in this
+-- same script, so the log's order is the order Redis took the units. limit_reached
 -- returns {-2, remaining, held, unconfirmed, price}: held is the buyer's order ids,
 -- space-separated; unconfirmed those of them the order consumer has not confirmed,
 -- whose reservation time is set to now (the caller produces their events again, in
@@ -62,6 +65,16 @@ if rate_limit > 0 then
     return {-6, 0}
   end
 end
+local address_limit = tonumber(ARGV[7] or '0')
+if address_limit > 0 then
+  local n = redis.call('INCR', KEYS[10])
+  if n == 1 then
+    redis.call('PEXPIRE', KEYS[10], 2000)
+  end
+  if n > address_limit then
+    return {-10, 0}
+  end
+end
 if now < tonumber(meta[1]) then
   return {-3, tonumber(redis.call('GET', KEYS[2]) or '0')}
 end
@@ -108,4 +121,5 @@ redis.call('ZADD', KEYS[6], now, ARGV[2])
 if ARGV[4] ~= '' then
   redis.call('HSET', KEYS[7], repeat_of, ARGV[2])
 end
+redis.call('XADD', KEYS[9], '*', 'kind', 'reserved', 'buyer', ARGV[1], 'order', ARGV[2])
 return {1, remaining, meta[4]}
