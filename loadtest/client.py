@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import orjson
 
+from loadtest.gate import earn_pass
 from loadtest.http import Connection, Target
 
 RESERVED, SOLD_OUT, LIMIT_REACHED, RATE_LIMITED, NOT_STARTED, OTHER_4XX, SERVER_ERROR, NETWORK_ERROR = range(8)
@@ -70,6 +71,10 @@ class LoadPlan:
     timeout: float
     start_epoch: float  # wall-clock moment of the first request
     warmup: bool = True
+    gated: bool = False  # the sale requires a purchase pass: each buyer earns one first (loadtest.gate)
+    # each buyer sends X-Forwarded-For with an address of its own (a site that trusts the generator
+    # as its proxy then tells buyers apart from a bot farm's few addresses: loadtest.bots)
+    own_addresses: bool = False
     # This plan's buyers are every ``stride``-th of ``total`` from ``offset`` (one of
     # several generator processes, ``loadtest.processes``): buyer i is due when it
     # would be in the whole plan.
@@ -113,6 +118,7 @@ class Recording:
     reserved: list[tuple[str, int, int | None, float]] = field(default_factory=list)  # order_id, buyer, remaining, at
     details: Counter = field(default_factory=Counter)  # "409 ended", "ClientOSError", ... outside the main statuses
     start_lag: array = field(default_factory=lambda: array("d"))  # per buyer: actual first send - due
+    admission: array = field(default_factory=lambda: array("d"))  # per buyer of a gated sale: challenge to pass
     loop_lag: array = field(default_factory=lambda: array("d"))
     cpu_seconds: float = 0.0
     wall_seconds: float = 0.0
@@ -157,6 +163,21 @@ async def _warm_up(target: Target, connections: list[Connection], plan: LoadPlan
     return 1
 
 
+def buyer_address(buyer_id: int) -> str:
+    """A human buyer's own address (documentation-free 10/8 space, one per buyer)."""
+    return f"10.{(buyer_id >> 16) & 255}.{(buyer_id >> 8) & 255}.{buyer_id & 255}"
+
+
+async def _admission(connection: Connection, target: Target, plan: LoadPlan, token: str, headers: dict) -> str | None:
+    """The buyer's purchase pass, or None (the gate refused one, or the network failed): the buy
+    is then sent without one and its answer says what the buyer was told."""
+    try:
+        admitted = await earn_pass(connection, target, plan.sale_id, token, headers.get("X-Forwarded-For"))
+    except (TimeoutError, OSError):
+        return None
+    return admitted.pass_id
+
+
 async def run_load(plan: LoadPlan, on_tick: Callable[[Live], None] | None = None) -> Recording:
     """Send every buyer's requests; returns what was measured."""
     loop = asyncio.get_running_loop()
@@ -190,7 +211,15 @@ async def run_load(plan: LoadPlan, on_tick: Callable[[Live], None] | None = None
                 wait = due - perf()
                 if wait > 0:
                     await asyncio.sleep(wait)
-                request = target.request("POST", buy_path, {"Authorization": "Bearer " + token})
+                headers = {"Authorization": "Bearer " + token}
+                if plan.own_addresses:
+                    headers["X-Forwarded-For"] = buyer_address(buyer_id)
+                if plan.gated:
+                    admitted_at = perf()
+                    if attempt_pass := await _admission(connection, target, plan, token, headers):
+                        headers["Purchase-Pass"] = attempt_pass
+                    rec.admission.append(perf() - admitted_at)
+                request = target.request("POST", buy_path, headers)
                 for attempt in range(plan.attempts):
                     started = perf()
                     if attempt == 0:

@@ -33,11 +33,13 @@ class Target:
         self.host_header = parts.netloc
         self.prefix = parts.path.rstrip("/")
 
-    def request(self, method: str, path: str, headers: dict[str, str] | None = None) -> bytes:
-        """The bytes of one request without a body."""
-        lines = [f"{method} {self.prefix}{path} HTTP/1.1", f"Host: {self.host_header}", "Content-Length: 0"]
+    def request(self, method: str, path: str, headers: dict[str, str] | None = None, body: bytes = b"") -> bytes:
+        """The bytes of one request (a JSON ``body`` when given)."""
+        lines = [f"{method} {self.prefix}{path} HTTP/1.1", f"Host: {self.host_header}", f"Content-Length: {len(body)}"]
+        if body:
+            lines.append("Content-Type: application/json")
         lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
-        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
 
 class _Answer(asyncio.Protocol):

@@ -49,7 +49,14 @@ def units_sold(sale_id: int) -> int:
     return total - left
 
 
-def new_sale(stock: int, limit_per_buyer: int, start_in: float, payment_window: int | None = None) -> SaleUnderTest:
+def new_sale(
+    stock: int,
+    limit_per_buyer: int,
+    start_in: float,
+    payment_window: int | None = None,
+    gate: tuple[int, int] | None = None,
+) -> SaleUnderTest:
+    """``gate``: (challenge bits, pass multiple) for a sale that requires a purchase pass."""
     starts_at = timezone.now() + timedelta(seconds=start_in)
     sale = create_sale(
         title=f"Load test {time.strftime('%Y-%m-%d %H:%M:%S')}",
@@ -60,6 +67,7 @@ def new_sale(stock: int, limit_per_buyer: int, start_in: float, payment_window: 
         duration=SALE_DURATION,
         limit_per_buyer=limit_per_buyer,
         payment_window=payment_window,
+        gate=gate,
     )
     return SaleUnderTest(
         sale_id=sale.pk,

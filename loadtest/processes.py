@@ -52,6 +52,7 @@ def merge(recordings: list[Recording]) -> Recording:
         merged.reserved.extend(rec.reserved)
         merged.details.update(rec.details)
         merged.start_lag.extend(rec.start_lag)
+        merged.admission.extend(rec.admission)
         merged.loop_lag.extend(rec.loop_lag)
         merged.cpu_seconds += rec.cpu_seconds
         merged.wall_seconds = max(merged.wall_seconds, rec.wall_seconds)

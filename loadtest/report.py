@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from loadtest.client import CATEGORIES, LABELS
-from loadtest.stats import Summary, latency_histogram, time_series
+from loadtest.stats import Summary, latency_histogram, percentile, time_series
 from loadtest.verify import Verification
 
 
@@ -57,11 +57,35 @@ def _rows_after(after: float | None) -> str:
     return f"≤ {after:.2f} s" if after > 0 else "already there at the last answer"
 
 
+def gate_rows(result) -> list[tuple[str, str]]:
+    """Who won the units, and what the admission cost the humans (with --gate or --bots)."""
+    rows: list[tuple[str, str]] = []
+    if result.recording.admission:
+        admission = sorted(result.recording.admission)
+        p50, p99 = percentile(admission, 50), percentile(admission, 99)
+        rows.append(("humans: challenge + solve + pass p50 / p99", f"{ms(p50)} / {ms(p99)}"))
+    bots = result.bots
+    if bots is None:
+        return rows
+    humans_won = result.summary.counts["reserved"]
+    won = len(bots.reserved)
+    units = humans_won + won
+    share = (lambda n: f"{n:,}  ({100 * n / units:.1f}%)") if units else (lambda n: f"{n:,}")
+    rows.append(("units won by humans", share(humans_won)))
+    rows.append(("units won by bots", share(won)))
+    for kind, count in sorted(bots.won_by_kind().items()):
+        rows.append((f"  by the {kind} crew", f"{count:,}"))
+    rows.append(("bot requests", f"{bots.requests:,}; SHA-256 solved: {bots.hashes:,}"))
+    for (kind, answer), count in sorted(bots.answers.items()):
+        rows.append((f"  {kind}: {answer}", f"{count:,}"))
+    return rows
+
+
 def print_summary(console: Console, result) -> None:
     table = Table(title=f"Load test of sale {result.sale.sale_id}", show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column()
-    for label, value in summary_rows(result.summary, result.generator, result.phases):
+    for label, value in summary_rows(result.summary, result.generator, result.phases) + gate_rows(result):
         table.add_row(label, value)
     console.print(table)
     print_verification(console, result.verification)
@@ -102,6 +126,14 @@ def result_to_json(result) -> dict:
         },
         "phases": result.phases,
         "summary_rows": summary_rows(result.summary, result.generator, result.phases),
+        "gate_rows": gate_rows(result),
+        "bots": None
+        if result.bots is None
+        else {
+            "won": dict(result.bots.won_by_kind()),
+            "answers": {f"{kind}: {answer}": n for (kind, answer), n in result.bots.answers.items()},
+            "hashes": result.bots.hashes,
+        },
         "verification": result.verification.to_json(),
         "time_series": asdict(series),
         "latency_histogram": latency_histogram(result.recording),

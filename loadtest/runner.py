@@ -8,6 +8,7 @@
 4. the verification of answers against Redis and the database.
 """
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 
@@ -15,6 +16,7 @@ import uvloop
 from django.db import close_old_connections
 from rich.console import Console
 
+from loadtest.bots import BotPlan, BotRecording, run_bots
 from loadtest.client import CATEGORIES, NETWORK_ERROR, LoadPlan, Recording, run_load
 from loadtest.payments import run_payments
 from loadtest.prepare import SaleUnderTest, existing_sale, make_buyers, new_sale
@@ -44,13 +46,15 @@ class RunResult:
     answers: Answers
     verification: Verification
     phases: dict[str, float] = field(default_factory=dict)  # seconds spent in each phase
+    bots: BotRecording | None = None  # with --bots: what the swarm sent and won
 
 
-def _prepare(config: LoadTestConfig, console: Console) -> tuple[SaleUnderTest, list[tuple[int, str]], dict]:
+def _prepare(config: LoadTestConfig, console: Console) -> tuple[SaleUnderTest, list[tuple[int, str]], list, dict]:
     phases = {}
     began = time.monotonic()
-    with console.status(f"creating {config.buyers:,} buyers and their tokens…"):
+    with console.status(f"creating {config.buyers + config.bots:,} buyers and their tokens…"):
         buyers = make_buyers(config.buyers)
+        bots = make_buyers(config.bots) if config.bots else []
     phases["buyers"] = time.monotonic() - began
     if config.sale_id is not None:
         sale = existing_sale(config.sale_id)
@@ -59,21 +63,24 @@ def _prepare(config: LoadTestConfig, console: Console) -> tuple[SaleUnderTest, l
             raise ValueError(f"sale {sale.sale_id} starts in {wait:.0f} s; use an open sale or --stock")
     else:
         window = round(config.payment_window) if config.pay_ratio is not None else None
-        sale = new_sale(config.stock, config.limit_per_buyer, config.start_in, payment_window=window)
+        gate = (config.challenge_bits, config.pass_multiple) if config.gate else None
+        sale = new_sale(config.stock, config.limit_per_buyer, config.start_in, payment_window=window, gate=gate)
     console.print(
         f"sale {sale.sale_id}: {sale.total_stock:,} units, limit {sale.limit_per_buyer} per buyer"
         f"{' (created for this run)' if sale.created else ''}; {config.buyers:,} buyers x {config.attempts} "
         f"attempt(s), {config.concurrency} connections"
         f"{f' over {config.processes} processes' if config.processes > 1 else ''}, "
-        f"ramp {config.ramp:g} s → {config.url}",
+        f"ramp {config.ramp:g} s → {config.url}"
+        + (f"; gated ({config.challenge_bits} bits, {config.pass_multiple}x passes)" if config.gate else "")
+        + (f"; {config.bots:,} bots" if config.bots else ""),
         highlight=False,
     )
-    return sale, buyers, phases
+    return sale, buyers, bots, phases
 
 
 def run_loadtest(config: LoadTestConfig, console: Console | None = None) -> RunResult:
     console = console or Console()
-    sale, buyers, phases = _prepare(config, console)
+    sale, buyers, bots, phases = _prepare(config, console)
     start_epoch = max(sale.starts_at_epoch, time.time()) + START_MARGIN
     plan = LoadPlan(
         url=config.url,
@@ -85,13 +92,19 @@ def run_loadtest(config: LoadTestConfig, console: Console | None = None) -> RunR
         timeout=config.timeout,
         start_epoch=start_epoch,
         warmup=config.warmup,
+        gated=config.gate,
+        own_addresses=bool(bots),
     )
+    bot_plan = BotPlan(config.url, sale.sale_id, bots, start_epoch, config.timeout) if bots else None
+    bot_recording = None
     sampler = SaleSampler(sale.sale_id, start_epoch, rows_before=len(sale.baseline.order_ids))
     sampler.start()
     try:
         with LoadProgress(console, config.requests) as progress:
             if config.processes > 1:
                 recording = run_load_in_processes(plan, config.processes, progress.tick)
+            elif bot_plan is not None:
+                recording, bot_recording = uvloop.run(_with_bots(plan, bot_plan, progress.tick))
             else:
                 # uvloop: a cheaper event loop, as the generator shares the cores with the site
                 recording = uvloop.run(run_load(plan, progress.tick))
@@ -101,7 +114,8 @@ def run_loadtest(config: LoadTestConfig, console: Console | None = None) -> RunR
     summary = summarize(recording)
 
     close_old_connections()
-    reserved = summary.counts["reserved"]
+    bot_wins = [(order_id, buyer) for order_id, buyer, _ in bot_recording.reserved] if bot_recording else []
+    reserved = summary.counts["reserved"] + len(bot_wins)
     began = time.monotonic()
     with DrainProgress(console, reserved) as drain:
         sampler.wait_for_rows(reserved, config.drain_timeout, drain.poll)
@@ -112,7 +126,7 @@ def run_loadtest(config: LoadTestConfig, console: Console | None = None) -> RunR
         sale_id=sale.sale_id,
         total_stock=sale.total_stock,
         limit_per_buyer=sale.limit_per_buyer,
-        reserved=[(order_id, buyer) for order_id, buyer, _, _ in recording.reserved],
+        reserved=[(order_id, buyer) for order_id, buyer, _, _ in recording.reserved] + bot_wins,
         min_remaining_answered=min((r for _, _, r, _ in recording.reserved if r is not None), default=None),
         min_stock_sampled=min((v for _, v in sampler.samples.stock), default=None),
         unanswered=summary.counts[CATEGORIES[NETWORK_ERROR]],
@@ -140,7 +154,13 @@ def run_loadtest(config: LoadTestConfig, console: Console | None = None) -> RunR
         answers=answers,
         verification=verification,
         phases=phases,
+        bots=bot_recording,
     )
+
+
+async def _with_bots(plan: LoadPlan, bot_plan: BotPlan, on_tick) -> tuple[Recording, BotRecording]:
+    humans, bots = await asyncio.gather(run_load(plan, on_tick), run_bots(bot_plan))
+    return humans, bots
 
 
 def _resell(config: LoadTestConfig, sale: SaleUnderTest, losers: list[tuple[int, str]]) -> int:

@@ -23,6 +23,10 @@ class LoadTestConfig:
     drain_timeout: float = 60.0  # seconds to wait for the order rows
     pay_ratio: float | None = None  # the payment phase (loadtest.payments): winners pay with this probability
     payment_window: float = 20.0  # seconds to pay, for the fresh sale of a run with a payment phase
+    bots: int = 0  # scripted buyers beside the humans (loadtest.bots)
+    gate: bool = False  # the fresh sale requires a purchase pass (sales.admission)
+    challenge_bits: int = 8  # the fresh gated sale's proof-of-work difficulty (loadtest.gate says why small)
+    pass_multiple: int = 3  # the fresh gated sale's passes, as a multiple of its stock
     warmup: bool = True  # open the connections before the sale starts
     report: str | None = None
     json: str | None = None
@@ -55,6 +59,16 @@ class LoadTestConfig:
             found.append("--pay-ratio needs a fresh sale (--stock), whose payment window it sets")
         if self.payment_window < 1:
             found.append("--payment-window must be at least 1 second")
+        if self.bots < 0:
+            found.append("--bots cannot be negative")
+        if self.bots and self.processes > 1:
+            found.append("--bots runs in one generator process: leave --processes at 1")
+        if (self.gate or self.bots) and self.sale_id is not None:
+            found.append("--gate and --bots need a fresh sale (--stock), whose gate they set")
+        if not 0 <= self.challenge_bits <= 20:
+            found.append("--challenge-bits must be 0 to 20 (the generator solves every buyer's challenge)")
+        if self.pass_multiple < 1:
+            found.append("--pass-multiple must be at least 1")
         if self.attempts < 1:
             found.append("--attempts must be at least 1")
         if self.timeout <= 0:

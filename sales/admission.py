@@ -5,16 +5,14 @@ hashes), and the solution buys one pass (``admit``) while the gate has passes le
 then spends the pass (in ``sales.inventory``, in the script that takes the unit). The gate is
 ``ceil(pass_multiple * total_stock)`` passes: enough that buyers who came through the page
 find a unit, few enough that farming passes does not crowd them out. No pass is issued
-before the sale opens, so none can be farmed ahead of it. Plain functions, free of HTTP.
+before the sale opens, so none can be farmed ahead of it. Both steps read only Redis (the
+difficulty and the gate are in the sale's offer there): at the start of a gated sale every
+buyer goes through them. Plain functions, free of HTTP.
 """
-
-import math
-from dataclasses import dataclass
 
 from django.conf import settings
 
 from sales import challenge, inventory
-from sales.models import Sale
 
 
 class NotGated(Exception):
@@ -25,36 +23,18 @@ class UnknownSale(Exception):
     pass
 
 
-@dataclass(frozen=True, slots=True)
-class Gate:
-    difficulty: int
-    passes: int  # issued at most
-
-
-async def gate_of(sale_id: int) -> Gate:
-    row = (
-        await Sale.objects.filter(pk=sale_id)
-        .values_list("requires_pass", "challenge_difficulty", "pass_multiple", "total_stock")
-        .afirst()
-    )
-    if row is None:
-        raise UnknownSale(sale_id)
-    gated, difficulty, multiple, total = row
-    if not gated:
-        raise NotGated(sale_id)
-    return Gate(difficulty=difficulty, passes=math.ceil(multiple * total))
-
-
 async def new_challenge(sale_id: int, buyer_id: int) -> challenge.Challenge:
     """A fresh challenge for this buyer and sale; raises ``UnknownSale`` or ``NotGated``."""
-    return challenge.issue(sale_id, buyer_id, (await gate_of(sale_id)).difficulty)
+    offer = await inventory.offer(sale_id)
+    if offer is None:
+        raise UnknownSale(sale_id)
+    if offer.gate is None:
+        raise NotGated(sale_id)
+    return challenge.issue(sale_id, buyer_id, offer.gate[0])
 
 
 async def admit(sale_id: int, buyer_id: int, seed: str, counter: int) -> inventory.Pass | inventory.PassRefusal:
     """A pass for a solved challenge, or why none; raises ``challenge.ChallengeFailed`` (a wrong,
-    expired or another buyer's solution), ``UnknownSale`` or ``NotGated``."""
-    gate = await gate_of(sale_id)
+    expired or another buyer's solution)."""
     solved = challenge.verify(seed, counter, sale_id=sale_id, buyer_id=buyer_id)
-    return await inventory.issue_pass(
-        sale_id, buyer_id, solved.nonce, gate=gate.passes, ttl_ms=settings.PURCHASE_PASS_TTL * 1000
-    )
+    return await inventory.issue_pass(sale_id, buyer_id, solved.nonce, ttl_ms=settings.PURCHASE_PASS_TTL * 1000)

@@ -5,6 +5,7 @@ runs. Every save goes through ``save_sale`` so the two never disagree about
 what was offered, and a change of stock never forgets what was already sold.
 """
 
+import math
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -39,7 +40,9 @@ def offer_of(sale: Sale) -> dict:
         "limit": sale.limit_per_buyer,
         "price": str(sale.price),
         "title": sale.title,
-        "gated": sale.requires_pass,
+        "gate": (sale.challenge_difficulty, math.ceil(sale.pass_multiple * sale.total_stock))
+        if sale.requires_pass
+        else None,
     }
 
 
@@ -78,7 +81,9 @@ def create_sale(
     limit_per_buyer: int = 1,
     description: str = "",
     payment_window: int | None = None,
+    gate: tuple[int, int] | None = None,
 ) -> Sale:
+    """``gate``: (challenge bits, pass multiple): buys need a purchase pass (``sales.admission``)."""
     starts_at = starts_at or timezone.now()
     sale = Sale(
         title=title,
@@ -90,6 +95,9 @@ def create_sale(
         limit_per_buyer=limit_per_buyer,
         payment_window=payment_window,
     )
+    if gate is not None:
+        sale.requires_pass = True
+        sale.challenge_difficulty, sale.pass_multiple = gate
     save_sale(sale)
     return sale
 

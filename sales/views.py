@@ -1,37 +1,23 @@
 """Pages: the sale list, the buy page, guest sign-in (the buy itself is ``orders``'); the admission
 gate's API: a challenge, and a purchase pass for its solution."""
 
-import functools
 import time
 
-import orjson
 from django.conf import settings
 from django.contrib.auth import login
-from django.db import DatabaseError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
-from redis.exceptions import RedisError
 
-from plumbing.http import MAX_ID, RETRY, bad_request, client_address, json_methods, json_response, status_body
-from sales import admission, audit_log, denials, inventory, metrics
+from plumbing.http import MAX_ID, client_address, json_methods, json_response, status_body
+from sales import api, audit_log, inventory
 from sales.buyers import InvalidToken, buyer_from_authorization, create_guest, mint_token
-from sales.challenge import ChallengeFailed
 from sales.models import Sale
 from sales.selectors import sale_snapshot
-from sales.state import from_ms
 
 NO_STORE = {"Cache-Control": "no-store"}
-# Why no pass was issued -> the status code; the body is {"status": refusal}.
-PASS_REFUSED = {
-    inventory.PassRefusal.SOLD_OUT: 409,
-    inventory.PassRefusal.NOT_STARTED: 409,
-    inventory.PassRefusal.ENDED: 409,
-    inventory.PassRefusal.UNKNOWN_SALE: 404,
-    inventory.PassRefusal.CHALLENGE_USED: 409,
-}
 
 
 def _now_ms() -> int:
@@ -77,9 +63,9 @@ async def _request_buyer(request) -> int | None:
     return user.pk if user.is_authenticated else None
 
 
-def _gate_api(view):
-    """Bearer token, or session with CSRF; the buyer resolved (else 401) and the deny list asked
-    (403 ``denied``); the view gets ``buyer_id``."""
+def _gate_api(answer):
+    """The Django face of a gate step (``sales.api`` answers token buyers before Django): bearer
+    token, or session with CSRF; 401 when neither names a buyer."""
 
     async def with_buyer(request, sale_id: int):
         if not 0 < sale_id <= MAX_ID:
@@ -93,22 +79,13 @@ def _gate_api(view):
         address = client_address(
             request.META.get("REMOTE_ADDR", ""), request.headers.get("X-Forwarded-For"), settings.TRUSTED_PROXIES
         )
-        try:
-            if await denials.denied(buyer_id, address):
-                return json_response(403, status_body(denials.DENIED))
-            return await view(request, buyer_id, sale_id)
-        except admission.UnknownSale:
-            return json_response(404, status_body("not_found"))
-        except admission.NotGated:
-            return json_response(409, status_body("not_required", "this sale sells without a purchase pass"))
-        except (RedisError, DatabaseError):
-            return json_response(503, status_body(RETRY))
+        code, body = await answer(sale_id, buyer_id, address, request.body)
+        return json_response(code, body, NO_STORE)
 
     with_session = csrf_protect(with_buyer)
 
     @csrf_exempt  # a bearer token is not sent by browsers on their own; a session is, so it is CSRF-checked
     @json_methods("POST")
-    @functools.wraps(view)
     async def checked(request, sale_id: int):
         if request.headers.get("Authorization") or settings.SESSION_COOKIE_NAME not in request.COOKIES:
             return await with_buyer(request, sale_id)  # a token, or nobody: 401 before any CSRF check
@@ -117,36 +94,10 @@ def _gate_api(view):
     return checked
 
 
-@_gate_api
-async def sale_challenge(request, buyer_id: int, sale_id: int):
-    """``POST /api/sales/<id>/challenge`` → ``200 {"status": "ok", "seed", "difficulty"}``."""
-    issued = await admission.new_challenge(sale_id, buyer_id)
-    metrics.CHALLENGES.inc()
-    return json_response(200, {"status": "ok", "seed": issued.seed, "difficulty": issued.difficulty}, NO_STORE)
-
-
-@_gate_api
-async def sale_pass(request, buyer_id: int, sale_id: int):
-    """``POST /api/sales/<id>/pass`` with ``{"seed", "counter"}`` → ``201 {"status": "ok", "pass",
-    "expires_at"}``, or why not (the contract in README)."""
-    try:
-        data = orjson.loads(request.body or b"{}")
-    except orjson.JSONDecodeError:
-        return json_response(400, bad_request("body is not valid JSON"))
-    seed, counter = (data.get("seed"), data.get("counter")) if isinstance(data, dict) else (None, None)
-    if not isinstance(seed, str) or len(seed) > 200 or type(counter) is not int or not 0 <= counter < 2**63:
-        return json_response(400, bad_request('send {"seed": "<the challenge\'s seed>", "counter": <its solution>}'))
-    try:
-        issued = await admission.admit(sale_id, buyer_id, seed, counter)
-    except ChallengeFailed as exc:
-        metrics.PASS_ANSWERS.labels("challenge_failed").inc()
-        return json_response(400, status_body("challenge_failed", str(exc)))
-    if isinstance(issued, inventory.PassRefusal):
-        metrics.PASS_ANSWERS.labels(issued.value).inc()
-        return json_response(PASS_REFUSED[issued], status_body(issued.value))
-    metrics.PASS_ANSWERS.labels("ok").inc()
-    body = {"status": "ok", "pass": issued.pass_id, "expires_at": from_ms(issued.expires_ms).isoformat()}
-    return json_response(201, body, NO_STORE)
+# POST /api/sales/<id>/challenge -> 200 {"status": "ok", "seed", "difficulty"}
+sale_challenge = _gate_api(lambda sale_id, buyer_id, address, body: api.challenge_answer(sale_id, buyer_id, address))
+# POST /api/sales/<id>/pass {"seed", "counter"} -> 201 {"status": "ok", "pass", "expires_at"}, or why not
+sale_pass = _gate_api(api.pass_answer)
 
 
 # The audit log (issue 14): GET /api/sales/<id>/audit, GET /api/sales/<id>/audit/mine, and its page.

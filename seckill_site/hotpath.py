@@ -6,7 +6,8 @@ URL resolution, request/response objects) one daphne process answered about
 answers an order of magnitude more (bench/RESULTS.md). At the start of a flash
 sale that difference decides whether buyers see answers or time-outs. So
 ``POST /api/sales/<id>/buy`` with a bearer token (``orders.api.buy``) and
-``GET /api/sales/<id>`` (``sales.api.sale_detail``) are answered here, and so are
+``GET /api/sales/<id>`` (``sales.api.sale_detail``) and a gated sale's challenge and pass
+requests with a bearer token (``sales.api.gate``) are answered here, and so are
 ``/healthz`` and ``/readyz`` (``seckill_site.health``: a probe must not queue behind Django), with the
 same settings, the same services and the same answer tables as the Django side;
 everything else, including a buy with a session cookie instead of a token, goes
@@ -24,6 +25,7 @@ from seckill_site import health
 
 BUY_PATH = re.compile(r"^/api/sales/([^/]+)/buy/?$")
 SALE_PATH = re.compile(r"^/api/sales/([^/]+)/?$")
+GATE_PATH = re.compile(r"^/api/sales/([^/]+)/(challenge|pass)/?$")
 HEALTH = {"/healthz": health.healthz, "/readyz": health.readyz, "/metrics": health.metrics}
 
 
@@ -69,4 +71,9 @@ class HotPath:
             match = SALE_PATH.match(path)
             if match:
                 return await sales_api.sale_detail(scope, send, match.group(1))
+            match = GATE_PATH.match(path)
+            if match:
+                authorization = header(scope, b"authorization")
+                if authorization is not None:  # session buyers (cookie + CSRF) are Django's business
+                    return await sales_api.gate(scope, receive, send, match.group(1), match.group(2), authorization)
         return await self.django_app(scope, receive, send)

@@ -199,3 +199,38 @@ def test_a_run_with_payments_balances_paid_expired_and_resold(live_site, consume
     expired = Order.objects.filter(status="expired").count()
     assert 0 < paid < 40 and expired == 40 - paid  # about half paid; the rest expired and sold again
     assert Order.objects.filter(status="awaiting_payment").count() == expired  # the re-sold units
+
+
+@pytest.fixture
+def proxied_site(transactional_db, kafka_topics):
+    """The site trusting the generator as its proxy (so X-Forwarded-For tells buyers from a farm's
+    few addresses), with a per-address limit of 5 buys a second."""
+    from conftest import LiveSite
+
+    site = LiveSite(TRUSTED_PROXIES="127.0.0.1", BUY_ADDRESS_RATE_LIMIT=5)
+    yield site
+    site.stop()
+
+
+@pytest.mark.slow
+def test_a_gated_run_with_bots_reports_who_won_and_verifies(proxied_site, tmp_path):
+    group, _ = fresh_group()
+    consumer = OrderConsumerProcess("--group", group)
+    try:
+        result, out = loadtest(
+            proxied_site, tmp_path, "--stock", "20", "--buyers", "60", "--ramp", "1", "--bots", "80", "--gate"
+        )
+    finally:
+        assert consumer.stop() == 0, consumer.output()
+    assert result["verification"]["passed"], result["verification"]
+    bots, counts = result["bots"], result["summary"]["counts"]
+    assert counts["reserved"] + sum(bots["won"].values()) == 20  # every unit to a human or a bot, and counted
+    assert "units won by humans" in out and "humans: challenge + solve + pass" in out
+    answers = bots["answers"]
+    groups = 2  # 20 replay bots in groups of 10: only each owner's own pass, once, can buy
+    assert bots["won"].get("replay", 0) <= groups
+    assert answers.get("replay: pass 201 ok", 0) <= groups  # the owners' own passes
+    assert answers.get("replay: 201 ok", 0) == 0  # a replayed solution earns no second pass
+    assert answers.get("replay: 409 challenge_used", 0) > 0
+    assert bots["won"].get("direct", 0) == 0  # no pass, no unit
+    assert answers.get("early: pass 409 not_started", 0) > 0  # nothing farmed before the start

@@ -26,7 +26,7 @@ def live_site(live_site_each_server):
 
 def a_pass(sale, buyer, ttl_ms=60_000) -> str:
     issued = asyncio.run(
-        inventory.issue_pass(sale.pk, buyer.pk, f"nonce-{buyer.pk}-{time.monotonic_ns()}", gate=100, ttl_ms=ttl_ms)
+        inventory.issue_pass(sale.pk, buyer.pk, f"nonce-{buyer.pk}-{time.monotonic_ns()}", ttl_ms=ttl_ms)
     )
     assert isinstance(issued, Pass)
     return issued.pass_id

@@ -23,6 +23,7 @@ class PassRefusal(enum.StrEnum):
     ENDED = "ended"
     UNKNOWN_SALE = "not_found"
     CHALLENGE_USED = "challenge_used"
+    NOT_REQUIRED = "not_required"
 
 
 _REFUSALS = {
@@ -31,6 +32,7 @@ _REFUSALS = {
     -4: PassRefusal.ENDED,
     -5: PassRefusal.UNKNOWN_SALE,
     -8: PassRefusal.CHALLENGE_USED,
+    -11: PassRefusal.NOT_REQUIRED,
 }
 
 
@@ -40,10 +42,10 @@ class Pass:
     expires_ms: int  # Redis time
 
 
-async def issue(sale_id: int, buyer_id: int, nonce: str, *, gate: int, ttl_ms: int) -> Pass | PassRefusal:
+async def issue(sale_id: int, buyer_id: int, nonce: str, *, ttl_ms: int) -> Pass | PassRefusal:
     """A pass for the buyer whose solved challenge had ``nonce``, or why not (on the hot path's client)."""
     pass_id = secrets.token_urlsafe(18)
-    code, expires = await hot_scripts().admit(sale_id, buyer_id, nonce, pass_id, gate=gate, ttl_ms=ttl_ms)
+    code, expires = await hot_scripts().admit(sale_id, buyer_id, nonce, pass_id, ttl_ms=ttl_ms)
     if code != 1:
         return _REFUSALS[code]
     return Pass(pass_id=pass_id, expires_ms=int(expires))

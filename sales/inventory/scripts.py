@@ -96,10 +96,10 @@ class ScriptSet:
             client=client,
         )
 
-    def load_stock(self, sale_id: int, *, total, starts_ms, ends_ms, limit, price, sold, title, fresh, gated=False):
+    def load_stock(self, sale_id: int, *, total, starts_ms, ends_ms, limit, price, sold, title, fresh, gated="0"):
         return self._load_stock(
             keys=[keys.meta(sale_id), keys.stock(sale_id)],
-            args=[total, starts_ms, ends_ms, limit, price, sold, title, int(fresh), int(gated)],
+            args=[total, starts_ms, ends_ms, limit, price, sold, title, int(fresh), gated],
         )
 
     def rebuild(
@@ -111,7 +111,7 @@ class ScriptSet:
         held: list[tuple[str, int]],
         returned: list[str],
     ):
-        """``offer``: total, starts_ms, ends_ms, limit, price, title, gated (0 or 1)."""
+        """``offer``: total, starts_ms, ends_ms, limit, price, title, gated (``stock.gate_field``)."""
         pairs = [part for order_id, buyer_id in (*confirmed, *held) for part in (order_id, buyer_id)]
         return self._rebuild(
             keys=[
@@ -142,7 +142,7 @@ class ScriptSet:
             client=client,
         )
 
-    def admit(self, sale_id: int, buyer_id: int, nonce: str, pass_id: str, *, gate: int, ttl_ms: int):
+    def admit(self, sale_id: int, buyer_id: int, nonce: str, pass_id: str, *, ttl_ms: int):
         return self._admit(
             keys=[
                 keys.meta(sale_id),
@@ -151,7 +151,7 @@ class ScriptSet:
                 keys.seeds(sale_id),
                 keys.audit(sale_id),
             ],
-            args=[buyer_id, nonce, pass_id, gate, ttl_ms],
+            args=[buyer_id, nonce, pass_id, ttl_ms],
         )
 
 

@@ -38,6 +38,19 @@ class Offer:
     remaining: int
     starts_ms: int
     ends_ms: int
+    gate: tuple[int, int] | None = None  # (challenge bits, passes at most) of a gated sale
+
+
+def gate_field(gate: tuple[int, int] | None) -> str:
+    """meta's ``gated``: "0", or "<challenge bits>:<passes at most>" (purchase.lua and admit.lua read it)."""
+    return "0" if gate is None else f"{gate[0]}:{gate[1]}"
+
+
+def _gate_of(field: bytes | None) -> tuple[int, int] | None:
+    if not field or b":" not in field:
+        return None
+    bits, passes = field.split(b":")
+    return int(bits), int(passes)
 
 
 def load(
@@ -51,14 +64,15 @@ def load(
     sold: int,
     title: str,
     fresh: bool = False,
-    gated: bool = False,
+    gate: tuple[int, int] | None = None,
 ):
     """Load or update the sale's offer; returns the units left.
 
     ``sold`` is what the database knows was sold, used only when Redis has no
     stock for the sale (new, or Redis lost its data); otherwise the counter moves
     by the change of ``total``. Raises ``StockBelowSold`` if ``total`` is too small.
-    ``gated``: buys need a purchase pass (``sales.inventory.passes``).
+    ``gate``: (challenge bits, passes at most) of a sale whose buys need a purchase pass
+    (``sales.inventory.passes``); None: they do not.
     ``fresh``: the sale was just created, nobody can hold a unit of it. A sale Redis
     does not have and that is not fresh is loaded unchecked: it sells nothing until
     ``rebuild`` (holds whose events are still on their way may be missing).
@@ -73,7 +87,7 @@ def load(
         sold=sold,
         title=title,
         fresh=fresh,
-        gated=gated,
+        gated=gate_field(gate),
     )
     if code != 1:
         raise StockBelowSold(int(value))
@@ -129,7 +143,7 @@ def rebuild(
     confirmed: list[tuple[str, int]],
     held: list[tuple[str, int]],
     returned: Sequence[str] = (),
-    gated: bool = False,
+    gate: tuple[int, int] | None = None,
 ) -> Rebuilt:
     """Replace the sale's state with what the database and the order topic say, and mark it checked.
 
@@ -139,7 +153,7 @@ def rebuild(
     caller makes sure that no other event for the sale can still reach the topic
     (``orders.recovery``).
     """
-    offer = [total, starts_ms, ends_ms, limit, price, title, int(gated)]
+    offer = [total, starts_ms, ends_ms, limit, price, title, gate_field(gate)]
     remaining, units = sync_scripts().rebuild(
         sale_id, offer=offer, confirmed=confirmed, held=held, returned=list(returned)
     )
@@ -192,6 +206,7 @@ async def offer(sale_id: int) -> Offer | None:
         remaining=int(left or 0),
         starts_ms=int(meta[b"starts_at"]),
         ends_ms=int(meta[b"ends_at"]),
+        gate=_gate_of(meta.get(b"gated")),
     )
 
 

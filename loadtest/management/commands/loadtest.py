@@ -45,6 +45,12 @@ class Command(BaseCommand):
             const=False,
             help="Do not open the connections before the sale starts.",
         )
+        parser.add_argument(
+            "--gate",
+            action="store_const",
+            const=True,
+            help="The fresh sale requires a purchase pass: every human earns one through the challenge first.",
+        )
         parser.add_argument("--report", metavar="FILE.html", help="Write a self-contained HTML report with charts.")
         parser.add_argument("--json", metavar="FILE", help="Write every figure, and the answers, as JSON.")
         parser.add_argument(
@@ -113,6 +119,9 @@ _SETTING_OPTIONS = (
         "After the drain, winners pay with this probability and the rest expire (loadtest/payments.py)",
     ),
     ("--payment-window", float, "Seconds the fresh sale gives to pay, with --pay-ratio"),
+    ("--bots", int, "Scripted buyers that skip the page, beside the humans (loadtest/bots.py says which tricks)"),
+    ("--challenge-bits", int, "Proof-of-work bits of the fresh sale, with --gate"),
+    ("--pass-multiple", int, "Purchase passes of the fresh sale, as a multiple of its stock, with --gate"),
 )
 # Options that are settings of the run (LoadTestConfig fields), as opposed to --scenario/--verify-from.
 _SETTINGS = tuple(f.name for f in fields(LoadTestConfig) if f.name != "scenario")

@@ -1,7 +1,8 @@
 -- Load or update a sale's offer in Redis.
 -- KEYS: meta, stock
 -- ARGV: total, starts_at_ms, ends_at_ms, limit, price, sold_before, title, fresh,
--- gated ('1': buys need a purchase pass, see admit.lua; absent or '0': they do not)
+-- gated ('<challenge bits>:<passes at most>': buys need a purchase pass, see admit.lua;
+-- absent or '0': they do not)
 -- A sale already loaded moves its counter by the change of total, so units
 -- already sold stay sold. A sale new to Redis starts at total - sold_before; with
 -- fresh = 1 (a sale just created: nobody can hold a unit of it yet) its state is

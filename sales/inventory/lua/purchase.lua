@@ -3,7 +3,7 @@
 -- ARGV: buyer_id, order_id, rate_limit (0 = off), idempotency key ('' = none),
 -- server: the run_id of this Redis server as the caller's connection learned it
 -- ('' or absent: asked here, which costs an INFO), pass: the buyer's purchase pass
--- ('' or absent = none; a gated sale, meta's gated = '1', sells only on a pass of the
+-- ('' or absent = none; a gated sale, meta's gated = '<bits>:<passes>', sells only on a pass of the
 -- buyer's that has not expired, and uses it up: see admit.lua), address_limit: buy requests
 -- per second from the client's address to this sale (0 or absent = off; KEYS[10] counts them)
 -- Returns {code, remaining, price}: 1 reserved, -1 sold_out, -2 limit_reached,
@@ -102,7 +102,7 @@ local left = tonumber(redis.call('GET', KEYS[2]) or '0')
 if left <= 0 then
   return {-1, 0}
 end
-local gated = meta[6] == '1'
+local gated = meta[6] and meta[6] ~= '0' and meta[6] ~= ''
 if gated then
   local pass = ARGV[6] and ARGV[6] ~= '' and redis.call('HGET', KEYS[8], ARGV[6])
   if not pass then
