@@ -55,25 +55,22 @@ if ARGV[4] ~= '' then
     return {2, tonumber(redis.call('GET', KEYS[2]) or '0'), meta[4], earlier, renewed}
   end
 end
-local rate_limit = tonumber(ARGV[3])
-if rate_limit > 0 then
-  local n = redis.call('INCR', KEYS[5])
+-- One more request in this second's counter (kept 2 s); true when it is over the limit (0 = off).
+local function over(counter, limit)
+  if limit <= 0 then
+    return false
+  end
+  local n = redis.call('INCR', counter)
   if n == 1 then
-    redis.call('PEXPIRE', KEYS[5], 2000)
+    redis.call('PEXPIRE', counter, 2000)
   end
-  if n > rate_limit then
-    return {-6, 0}
-  end
+  return n > limit
 end
-local address_limit = tonumber(ARGV[7] or '0')
-if address_limit > 0 then
-  local n = redis.call('INCR', KEYS[10])
-  if n == 1 then
-    redis.call('PEXPIRE', KEYS[10], 2000)
-  end
-  if n > address_limit then
-    return {-10, 0}
-  end
+if over(KEYS[5], tonumber(ARGV[3])) then
+  return {-6, 0}
+end
+if over(KEYS[10], tonumber(ARGV[7] or '0')) then
+  return {-10, 0}
 end
 if now < tonumber(meta[1]) then
   return {-3, tonumber(redis.call('GET', KEYS[2]) or '0')}
