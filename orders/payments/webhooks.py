@@ -12,6 +12,7 @@ never both paid and returned, and the buyer's money is never kept for nothing.
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 import orjson
 from django.conf import settings
@@ -22,6 +23,7 @@ from orders import lifecycle
 from orders.models import Order, Payment, WebhookEvent
 from orders.notify import notify_status
 from orders.payments import providers, signing
+from plumbing.transactions import atomic_retrying
 
 log = logging.getLogger(__name__)
 
@@ -63,21 +65,7 @@ def receive(provider_name: str, body: bytes, signature: str | None) -> str:
     provider = providers.provider(provider_name)
     signing.verify(body, signature, provider.webhook_secret(), settings.PAYMENT_WEBHOOK_TOLERANCE)
     event = parse(body)
-    now = timezone.now()
-    with transaction.atomic():
-        try:
-            with transaction.atomic():
-                WebhookEvent.objects.create(provider=provider.name, event_id=event.event_id)
-        except IntegrityError:
-            return "duplicate"
-        matching = Payment.objects.select_for_update().filter(provider=provider.name, provider_ref=event.provider_ref)
-        payment = matching.first()
-        if payment is None:
-            raise InvalidWebhook(f"no payment {event.provider_ref}")
-        if event.kind == "payment.captured":
-            outcome = _captured(payment, now)
-        else:
-            outcome = _refunded(payment, now)
+    outcome, payment = _apply(provider.name, event, timezone.now())
     if outcome == "paid":
         order = Order.objects.values_list("buyer_id", "order_id").get(pk=payment.order_id)
         notify_status([(order[0], str(order[1]), Order.Status.PAID)])
@@ -86,6 +74,24 @@ def receive(provider_name: str, body: bytes, signature: str | None) -> str:
     elif outcome == "cancelled":
         lifecycle.return_units()
     return outcome
+
+
+@atomic_retrying()
+def _apply(provider_name: str, event: Event, now: datetime) -> tuple[str, Payment]:
+    """The event's effect and its record, in one transaction (run again whole if a deadlock
+    chose it); what follows the commit (a refund, a unit back) is ``receive``'s."""
+    payments = Payment.objects.select_for_update().filter(provider=provider_name, provider_ref=event.provider_ref)
+    payment = payments.first()
+    if payment is None:
+        raise InvalidWebhook(f"no payment {event.provider_ref}")
+    try:
+        with transaction.atomic():
+            WebhookEvent.objects.create(provider=provider_name, event_id=event.event_id)
+    except IntegrityError:
+        return "duplicate", payment
+    if event.kind == "payment.captured":
+        return _captured(payment, now), payment
+    return _refunded(payment, now), payment
 
 
 def _captured(payment: Payment, now) -> str:
