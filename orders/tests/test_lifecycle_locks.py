@@ -9,7 +9,6 @@ deadlock, and the order the other transaction paid must stay paid.
 """
 
 import threading
-import time
 import uuid
 from datetime import timedelta
 
@@ -19,6 +18,7 @@ from django.utils import timezone
 
 from orders import lifecycle
 from orders.models import Order
+from plumbing.tests import innodb
 from sales.buyers import create_buyers
 from sales.tests.factories import SaleFactory
 
@@ -53,29 +53,14 @@ def _orders(due: int = DUE, ended: int = ENDED) -> list[int]:
     return list(Order.objects.filter(status=Order.Status.AWAITING_PAYMENT).order_by("pk").values_list("pk", flat=True))
 
 
-def _waiting_for_a_lock(timeout: float = 10) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT COUNT(*) FROM information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT'")
-            if cursor.fetchone()[0]:
-                return True
-        time.sleep(0.2)  # InnoDB refreshes this table only when it was not read for 0.1 s
-    return False
-
-
-def deadlocks() -> int:
-    """InnoDB's count of deadlocks since the server started (a retried victim still counts)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW GLOBAL STATUS LIKE 'Innodb_deadlocks'")
-        return int(cursor.fetchone()[1])
-
-
 def _in_a_thread(work):
     outcome: dict = {}
+    started = threading.Event()
 
     def run():
         try:
+            outcome["connection"] = innodb.connection_id()
+            started.set()
             outcome["result"] = work()
         except Exception as exc:  # the test reports it
             outcome["error"] = exc
@@ -84,6 +69,7 @@ def _in_a_thread(work):
 
     thread = threading.Thread(target=run)
     thread.start()
+    assert started.wait(10)
     return thread, outcome
 
 
@@ -98,7 +84,7 @@ def _in_a_thread(work):
 def test_a_transition_waits_for_a_payment_holding_an_order_and_never_deadlocks(transition):
     due = _orders()
     paid = due[len(due) // 2]
-    before = deadlocks()
+    before = innodb.deadlocks()
     holder = connection.get_new_connection(connection.get_connection_params())
     try:
         holder.autocommit(False)
@@ -107,7 +93,7 @@ def test_a_transition_waits_for_a_payment_holding_an_order_and_never_deadlocks(t
             # A payment's transaction: the order's row is locked (it changes no indexed column yet)...
             cursor.execute("UPDATE orders_order SET paid_at = NOW(6) WHERE id = %s", [paid])
             thread, outcome = _in_a_thread(lambda: transition(due))
-            assert _waiting_for_a_lock(), "the transition did not wait for the locked order"
+            assert innodb.waits_for_a_lock(outcome.pop("connection")), "the transition did not wait for the order"
             # ...then its status changes, as mark_paid's UPDATE does, while the transition waits.
             cursor.execute("UPDATE orders_order SET status = 'paid' WHERE id = %s", [paid])
         holder.commit()
@@ -117,7 +103,7 @@ def test_a_transition_waits_for_a_payment_holding_an_order_and_never_deadlocks(t
     assert not thread.is_alive()
     assert "error" not in outcome, outcome.get("error")
     assert outcome["result"] == DUE - 1
-    assert deadlocks() == before  # it waited; it was not a deadlock's victim run again
+    assert innodb.deadlocks() == before  # it waited; it was not a deadlock's victim run again
     assert Order.objects.get(pk=paid).status == Order.Status.PAID
     assert Order.objects.filter(pk__in=due).exclude(pk=paid).exclude(status=Order.Status.AWAITING_PAYMENT).count() == (
         DUE - 1

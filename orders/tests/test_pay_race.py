@@ -23,6 +23,7 @@ from orders import lifecycle
 from orders.models import Order, Payment
 from orders.payments import providers, signing, webhooks
 from orders.payments.services import pay_order
+from plumbing.tests import innodb
 from sales import inventory
 from sales.buyers import create_buyers
 from sales.tests.factories import SaleFactory
@@ -34,14 +35,8 @@ HISTORY = 3000  # paid orders of an earlier sale: the optimizer then plans as on
 LEAD = 1.5  # seconds before pay_by the payers start: about half the orders get paid in time
 
 
-def innodb_deadlocks() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW GLOBAL STATUS LIKE 'Innodb_deadlocks'")
-        return int(cursor.fetchone()[1])
-
-
 def test_pay_and_expiry_at_the_same_moment_end_each_order_exactly_once(monkeypatch):
-    deadlocks = innodb_deadlocks()
+    deadlocks = innodb.deadlocks()
     sale = SaleFactory(total_stock=ORDERS)
     buyers = create_buyers(ORDERS)
     holds = [(b, str(uuid.uuid4())) for b in buyers]
@@ -128,7 +123,7 @@ def test_pay_and_expiry_at_the_same_moment_end_each_order_exactly_once(monkeypat
     statuses = Counter(Order.objects.filter(sale=sale).values_list("status", flat=True))
     payments = Counter(Payment.objects.filter(order__sale=sale).values_list("order__status", "status"))
     left = inventory.remaining([sale.pk])[sale.pk]
-    deadlocks = innodb_deadlocks() - deadlocks
+    deadlocks = innodb.deadlocks() - deadlocks
     print(
         f"\nanswers {dict(Counter(answers))}; orders {dict(statuses)}; payments {dict(payments)}; "
         f"back in stock {left}; deadlocks {deadlocks}"

@@ -2,34 +2,17 @@
 made on purpose by two transactions that lock two rows in opposite orders."""
 
 import threading
-import time
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import OperationalError, connection, transaction
 
+from plumbing.tests import innodb
 from plumbing.transactions import atomic_retrying
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 User = get_user_model()
-
-
-def innodb_deadlocks() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW GLOBAL STATUS LIKE 'Innodb_deadlocks'")
-        return int(cursor.fetchone()[1])
-
-
-def wait_for_a_lock_wait(timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT COUNT(*) FROM information_schema.INNODB_TRX WHERE trx_state = 'LOCK WAIT'")
-            if cursor.fetchone()[0]:
-                return
-        time.sleep(0.2)  # InnoDB refreshes this table only when it was not read for 0.1 s
-    raise AssertionError("nobody waited for a lock")
 
 
 def deadlock_against(work, *, outer_atomic: bool = False):
@@ -38,9 +21,12 @@ def deadlock_against(work, *, outer_atomic: bool = False):
     users = User.objects.bulk_create([User(username=f"u{i}") for i in range(50)])
     a, b = users[0].pk, users[1].pk
     outcome: dict = {}
+    started = threading.Event()
 
     def run():
         try:
+            outcome["connection"] = innodb.connection_id()
+            started.set()
             if outer_atomic:
                 with transaction.atomic():
                     outcome["result"] = work(a, b)
@@ -59,7 +45,8 @@ def deadlock_against(work, *, outer_atomic: bool = False):
             cursor.execute("UPDATE auth_user SET first_name = 'holder' WHERE id <> %s", [b])
             thread = threading.Thread(target=run)
             thread.start()
-            wait_for_a_lock_wait()  # work holds b and waits for a
+            assert started.wait(10)
+            assert innodb.waits_for_a_lock(outcome.pop("connection"))  # work holds b and waits for a
             cursor.execute("UPDATE auth_user SET first_name = 'holder' WHERE id = %s", [b])  # the cycle
         holder.commit()
     finally:
@@ -81,10 +68,10 @@ def locker(attempts: list[int]):
 
 def test_the_victim_of_a_real_deadlock_runs_again_and_finishes():
     attempts: list[int] = []
-    before = innodb_deadlocks()
+    before = innodb.deadlocks()
     outcome = deadlock_against(locker(attempts))
     assert outcome == {"result": "done"}
-    assert innodb_deadlocks() == before + 1 and len(attempts) == 2
+    assert innodb.deadlocks() == before + 1 and len(attempts) == 2
     assert set(User.objects.filter(last_name="work").values_list("first_name", flat=True)) == {"holder"}
 
 
