@@ -8,7 +8,6 @@ changes the order's status (as a payment does) and commits. Every transition mus
 deadlock, and the order the other transaction paid must stay paid.
 """
 
-import threading
 import uuid
 from datetime import timedelta
 
@@ -53,26 +52,6 @@ def _orders(due: int = DUE, ended: int = ENDED) -> list[int]:
     return list(Order.objects.filter(status=Order.Status.AWAITING_PAYMENT).order_by("pk").values_list("pk", flat=True))
 
 
-def _in_a_thread(work):
-    outcome: dict = {}
-    started = threading.Event()
-
-    def run():
-        try:
-            outcome["connection"] = innodb.connection_id()
-            started.set()
-            outcome["result"] = work()
-        except Exception as exc:  # the test reports it
-            outcome["error"] = exc
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    assert started.wait(10)
-    return thread, outcome
-
-
 @pytest.mark.parametrize(
     "transition",
     [
@@ -85,20 +64,13 @@ def test_a_transition_waits_for_a_payment_holding_an_order_and_never_deadlocks(t
     due = _orders()
     paid = due[len(due) // 2]
     before = innodb.deadlocks()
-    holder = connection.get_new_connection(connection.get_connection_params())
-    try:
-        holder.autocommit(False)
-        with holder.cursor() as cursor:
-            cursor.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")  # as Django's connections
-            # A payment's transaction: the order's row is locked (it changes no indexed column yet)...
-            cursor.execute("UPDATE orders_order SET paid_at = NOW(6) WHERE id = %s", [paid])
-            thread, outcome = _in_a_thread(lambda: transition(due))
-            assert innodb.waits_for_a_lock(outcome.pop("connection")), "the transition did not wait for the order"
-            # ...then its status changes, as mark_paid's UPDATE does, while the transition waits.
-            cursor.execute("UPDATE orders_order SET status = 'paid' WHERE id = %s", [paid])
-        holder.commit()
-    finally:
-        holder.close()
+    with innodb.other_transaction() as cursor:
+        # A payment's transaction: the order's row is locked (it changes no indexed column yet)...
+        cursor.execute("UPDATE orders_order SET paid_at = NOW(6) WHERE id = %s", [paid])
+        thread, outcome = innodb.in_a_thread(lambda: transition(due))
+        assert innodb.waits_for_a_lock(outcome["connection"]), "the transition did not wait for the order"
+        # ...then its status changes, as mark_paid's UPDATE does, while the transition waits.
+        cursor.execute("UPDATE orders_order SET status = 'paid' WHERE id = %s", [paid])
     thread.join(30)
     assert not thread.is_alive()
     assert "error" not in outcome, outcome.get("error")

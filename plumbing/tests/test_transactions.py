@@ -1,11 +1,9 @@
 """A deadlock's victim runs again (``plumbing.transactions``): a real deadlock on the real MariaDB,
 made on purpose by two transactions that lock two rows in opposite orders."""
 
-import threading
-
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import OperationalError, connection, transaction
+from django.db import OperationalError, transaction
 
 from plumbing.tests import innodb
 from plumbing.transactions import atomic_retrying
@@ -20,37 +18,18 @@ def deadlock_against(work, *, outer_atomic: bool = False):
     row a (and many more rows, so InnoDB picks ``work`` as the victim) and then asks for b."""
     users = User.objects.bulk_create([User(username=f"u{i}") for i in range(50)])
     a, b = users[0].pk, users[1].pk
-    outcome: dict = {}
-    started = threading.Event()
 
     def run():
-        try:
-            outcome["connection"] = innodb.connection_id()
-            started.set()
-            if outer_atomic:
-                with transaction.atomic():
-                    outcome["result"] = work(a, b)
-            else:
-                outcome["result"] = work(a, b)
-        except Exception as exc:
-            outcome["error"] = exc
-        finally:
-            connection.close()
+        if not outer_atomic:
+            return work(a, b)
+        with transaction.atomic():
+            return work(a, b)
 
-    holder = connection.get_new_connection(connection.get_connection_params())
-    try:
-        holder.autocommit(False)
-        with holder.cursor() as cursor:
-            cursor.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
-            cursor.execute("UPDATE auth_user SET first_name = 'holder' WHERE id <> %s", [b])
-            thread = threading.Thread(target=run)
-            thread.start()
-            assert started.wait(10)
-            assert innodb.waits_for_a_lock(outcome.pop("connection"))  # work holds b and waits for a
-            cursor.execute("UPDATE auth_user SET first_name = 'holder' WHERE id = %s", [b])  # the cycle
-        holder.commit()
-    finally:
-        holder.close()
+    with innodb.other_transaction() as cursor:
+        cursor.execute("UPDATE auth_user SET first_name = 'holder' WHERE id <> %s", [b])
+        thread, outcome = innodb.in_a_thread(run)
+        assert innodb.waits_for_a_lock(outcome.pop("connection"))  # work holds b and waits for a
+        cursor.execute("UPDATE auth_user SET first_name = 'holder' WHERE id = %s", [b])  # the cycle
     thread.join(30)
     return outcome
 
