@@ -28,17 +28,25 @@ async def sale_detail(scope, send, raw_sale_id: str) -> None:
     if scope["method"] not in ("GET", "HEAD"):
         return await send_json(send, 405, bad_request("use GET"), [(b"allow", b"GET")])
     sale_id = parse_id(raw_sale_id)
+    if sale_id is None:
+        return await send_json(send, 404, status_body("not_found"))
     try:
-        snapshot = await sale_public(sale_id) if sale_id is not None else None
-        # not in Redis but in the database: Redis lost it and it is being rebuilt (orders.recovery)
-        lost = snapshot is None and sale_id is not None and await sale_window(sale_id) is not None
-    except (RedisError, DatabaseError):
-        return await send_json(send, 503, status_body(RETRY))
-    if lost:
+        snapshot = await sale_public(sale_id)
+    except RedisError:
         return await send_json(send, 503, status_body(RETRY))
     if snapshot is None:
-        return await send_json(send, 404, status_body("not_found"))
+        return await send_json(send, *await _not_in_redis(sale_id))
     return await send_json(send, 200, {"status": "ok", **snapshot})
+
+
+async def _not_in_redis(sale_id: int) -> tuple[int, dict]:
+    """The answer when Redis does not know the sale. If the database does, Redis lost it and it
+    is being rebuilt (``orders.recovery``): ``503 retry``, nothing was decided. Otherwise 404."""
+    try:
+        known = await sale_window(sale_id) is not None
+    except DatabaseError:
+        return 503, status_body(RETRY)
+    return (503, status_body(RETRY)) if known else (404, status_body("not_found"))
 
 
 # The admission gate (issue 14): POST /api/sales/<id>/challenge and /pass. Token buyers are answered
@@ -50,7 +58,6 @@ PASS_REFUSED = {
     inventory.PassRefusal.SOLD_OUT: 409,
     inventory.PassRefusal.NOT_STARTED: 409,
     inventory.PassRefusal.ENDED: 409,
-    inventory.PassRefusal.UNKNOWN_SALE: 404,
     inventory.PassRefusal.CHALLENGE_USED: 409,
     inventory.PassRefusal.NOT_REQUIRED: 409,
 }
@@ -64,7 +71,7 @@ async def challenge_answer(sale_id: int, buyer_id: int, address: str) -> tuple[i
             return 403, status_body(denials.DENIED)
         issued = await admission.new_challenge(sale_id, buyer_id)
     except admission.UnknownSale:
-        return 404, status_body("not_found")
+        return await _not_in_redis(sale_id)
     except admission.NotGated:
         return 409, status_body("not_required", "this sale sells without a purchase pass")
     except RedisError:
@@ -92,8 +99,13 @@ async def pass_answer(sale_id: int, buyer_id: int, address: str, body: bytes) ->
     except RedisError:
         return 503, status_body(RETRY)
     if isinstance(issued, inventory.PassRefusal):
-        metrics.PASS_ANSWERS.labels(issued.value).inc()
-        return PASS_REFUSED[issued], status_body(issued.value)
+        code, answer = (
+            await _not_in_redis(sale_id)
+            if issued is inventory.PassRefusal.UNKNOWN_SALE
+            else (PASS_REFUSED[issued], status_body(issued.value))
+        )
+        metrics.PASS_ANSWERS.labels(answer["status"]).inc()
+        return code, answer
     metrics.PASS_ANSWERS.labels("ok").inc()
     return 201, {"status": "ok", "pass": issued.pass_id, "expires_at": from_ms(issued.expires_ms).isoformat()}
 

@@ -14,6 +14,7 @@ from sales import challenge
 from sales.buyers import mint_token
 from sales.inventory import keys
 from sales.models import Denial
+from sales.services import save_sale
 from sales.tests.factories import BuyerFactory, SaleFactory
 
 pytestmark = pytest.mark.cluster
@@ -100,6 +101,25 @@ def test_a_sale_without_the_gate_has_no_challenge_and_unknown_ids_are_404(live_s
         {"status": "not_found"},
     )
     assert httpx.post(f"{live_site.url}/api/sales/{open_sale.pk}/challenge").status_code == 401
+
+
+def test_while_redis_rebuilds_a_lost_sale_the_gate_answers_retry_and_uses_up_nothing(live_site):
+    sale = SaleFactory(total_stock=3, requires_pass=True, challenge_difficulty=8)
+    buyer = BuyerFactory()
+    code, issued = post(live_site, f"/api/sales/{sale.pk}/challenge", buyer)
+    assert code == 200, issued
+    counter = challenge.solve(challenge.Challenge(issued["seed"], issued["difficulty"]))
+    solution = {"seed": issued["seed"], "counter": counter}
+    sync_redis().delete(*keys.all_of_sale(sale.pk))  # Redis lost the sale; the database has it
+
+    retry = (503, {"status": "retry"})
+    assert post(live_site, f"/api/sales/{sale.pk}/challenge", buyer) == retry
+    assert post(live_site, f"/api/sales/{sale.pk}/pass", buyer, solution) == retry
+    assert httpx.get(f"{live_site.url}/api/sales/{sale.pk}").status_code == 503
+
+    save_sale(sale)  # back in Redis (orders.recovery rebuilds it so; this sale has no orders)
+    code, body = post(live_site, f"/api/sales/{sale.pk}/pass", buyer, solution)
+    assert (code, body["status"]) == (201, "ok")  # the retried solution was not used up
 
 
 def _denied_within(site, sale, buyer, address=None, bound=1.0) -> float:
