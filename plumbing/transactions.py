@@ -1,9 +1,10 @@
 """Running a transaction again when MariaDB chose it as a deadlock's victim.
 
-InnoDB breaks a deadlock by rolling one transaction back whole (error 1213), and MariaDB's
-and MySQL's manuals ask the application to run it again: nothing of it was kept, so the same
-work may simply be done anew. Only the outermost transaction can be run again; inside another
-one, the error goes up to whoever owns that transaction.
+InnoDB breaks a deadlock by rolling one transaction back whole (error 1213), and the MySQL
+manual ("InnoDB Error Handling": "Retry the entire transaction when this happens") asks the
+application to run it again: nothing of it was kept, so the same work may simply be done anew.
+Only the outermost transaction can be run again; inside another one, the error goes up to
+whoever owns that transaction.
 
 Avoiding deadlocks is the first defence (a fixed lock order: ``orders.lifecycle``); this is
 the second, for the cycles no order rules out (a redelivered batch of rows, say).
